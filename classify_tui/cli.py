@@ -1,0 +1,219 @@
+"""Headless commands. Progress goes to stderr, results to stdout; torch loads only to train."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from .core.errors import Cancelled, UserError
+
+STAGES = ("search", "download", "verify", "train", "review", "export")
+
+
+def _default_name(labels: list[str], source: str) -> str:
+    kind = source.split(":", 1)[0]
+    if kind in ("digits", "mnist"):
+        return kind
+    if kind in ("folder", "urls"):
+        return Path(source.split(":", 1)[1]).stem or kind
+    import re
+
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(labels))[:60].strip("-") or "workspace"
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .core.labels import parse_labels
+    from .core.pipeline import BuildOptions, build
+    from .core.sources import discover_labels, split_source
+    from .core.workspace import Recipe, Workspace
+
+    labels = parse_labels(args.labels)
+    if args.name and not args.labels and not args.source:
+        ws = Workspace(Path(args.datasets) / args.name)
+        recipe = ws.load_recipe()  # resume with the stored recipe
+    else:
+        source = args.source or "ddg"
+        split_source(source)
+        if not labels:
+            labels = discover_labels(source)
+        name = args.name or _default_name(labels, source)
+        ws = Workspace(Path(args.datasets) / name)
+        recipe = ws.load_recipe() if ws.exists() else Recipe()
+        recipe.labels, recipe.source = labels, source
+    for opt in ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "lr", "batch_size"):
+        val = getattr(args, opt)
+        if val is not None:
+            setattr(recipe, opt, val)
+    if args.query:
+        recipe.queries = args.query
+    if args.exclude:
+        recipe.excludes = args.exclude
+    if args.weights and not Path(args.weights).is_file():
+        raise UserError(f"--weights {args.weights}: no such file")
+
+    from .progress import StderrReporter
+
+    reporter = StderrReporter(force_plain=args.plain)
+    opts = BuildOptions(stop_after=args.stop_after, from_stage=args.from_stage, exports_dir=Path(args.exports))
+    try:
+        report = build(ws, recipe, reporter, opts)
+    except KeyboardInterrupt:
+        opts.cancel.set()
+        raise
+    finally:
+        reporter.close()
+    _print_summary(ws.root, report)
+    return 0
+
+
+def _print_summary(root: Path, report: dict) -> None:
+    print(f"workspace: {root}")
+    counts = report.get("counts", {})
+    if "verify" in counts:
+        v = counts["verify"]
+        print(f"images: {v.get('kept_total', 0)} kept ({json.dumps(v.get('per_label', {}))})")
+    dl = counts.get("download")
+    if dl:
+        print(f"download: {dl.get('downloaded', 0)} fetched, {dl.get('failed', 0)} failed")
+    if "error_rate" in report:
+        print(f"error_rate: {report['error_rate']:.4f} on {report.get('n_valid', '?')} validation images "
+              f"({report.get('arch')}, {report.get('device')})")
+    if report.get("most_confused"):
+        top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report["most_confused"][:3])
+        print(f"most confused: {top}")
+    if (root / "review.csv").exists() and "review" in counts:
+        print(f"review queue: {root / 'review.csv'} ({counts['review'].get('suspects', 0)} suspects)")
+    if report.get("export_dir"):
+        print(f"exported: {report['export_dir']}")
+
+
+def cmd_apply(args: argparse.Namespace) -> int:
+    from .core.cleaning import apply_decisions, read_decisions
+    from .core.workspace import Workspace
+
+    ws = Workspace(Path(args.datasets) / args.name)
+    ws.load_recipe()
+    result = apply_decisions(ws, read_decisions(Path(args.decisions)))
+    print(f"applied {result.applied} changes ({result.summary()}); undo with: classify-tui undo {args.name}")
+    print(f"retrain with: classify-tui build --name {args.name} --from train")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    from .core.cleaning import undo_last
+    from .core.workspace import Workspace
+
+    ws = Workspace(Path(args.datasets) / args.name)
+    ws.load_recipe()
+    n = undo_last(ws)
+    print(f"undid {n} changes")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from .core.predict import load_exported, predict_paths
+
+    model = load_exported(Path(args.export_dir))
+    failed = 0
+    for item in predict_paths(model, [Path(p) for p in args.images]):
+        if item.error:
+            failed += 1
+            print(f"classify-tui: {item.path}: {item.error}", file=sys.stderr)
+            continue
+        if args.json:
+            print(json.dumps({"path": item.path, "label": item.label, "prob": item.prob, "probs": item.probs}))
+        else:
+            top = sorted(item.probs.items(), key=lambda kv: -kv[1])[: args.top]
+            print(f"{item.path}\t" + "  ".join(f"{k} {v:.3f}" for k, v in top))
+    return 1 if failed else 0
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    from .tui.app import run_app
+
+    run_app(Path(args.datasets), Path(args.exports), args.name)
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .core.workspace import list_workspaces
+
+    for ws in list_workspaces(Path(args.datasets)):
+        rep = ws.load_report()
+        err = rep.get("error_rate")
+        err_s = f"{err:.3f}" if isinstance(err, (int, float)) else "-"
+        print(f"{ws.name}\t{','.join(rep.get('labels', []) or ws.load_recipe().labels)}\terror {err_s}")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="classify-tui", description=__doc__)
+    p.add_argument("--datasets", default="datasets", help="folder of workspaces (default: ./datasets)")
+    p.add_argument("--exports", default="exports", help="folder of exported models (default: ./exports)")
+    sub = p.add_subparsers(dest="command")
+
+    b = sub.add_parser("build", help="search, download, verify, train, review and export")
+    b.add_argument("--labels", help="comma-separated labels, e.g. bird,kitten,puppy")
+    b.add_argument("--source", help="ddg (default), folder:PATH, urls:FILE, digits, mnist")
+    b.add_argument("--name", help="workspace name under datasets/ (default: from labels/source)")
+    b.add_argument("--per-label", type=int, dest="per_label", help="images to aim for per label (ddg, mnist)")
+    b.add_argument("--query", action="append", help='query template, repeatable (default "{label} photo" ...)')
+    b.add_argument("--exclude", action="append", help="negative search word, repeatable")
+    b.add_argument("--stop-after", dest="stop_after", choices=STAGES, default="export")
+    b.add_argument("--from", dest="from_stage", choices=STAGES, help="re-run from this stage")
+    b.add_argument("--arch", help="timm model name (default tf_efficientnet_lite0, works offline)")
+    b.add_argument("--weights", help="local .safetensors checkpoint for --arch")
+    b.add_argument("--size", type=int, help="training image size (squish)")
+    b.add_argument("--epochs", type=int)
+    b.add_argument("--lr", type=float, help="learning rate (default: measured per backbone)")
+    b.add_argument("--batch-size", type=int, dest="batch_size")
+    b.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps")
+    b.add_argument("--min-side", type=int, dest="min_side", help="reject images smaller than this")
+    b.add_argument("--folds", type=int, help="cross-validation folds for the review scores (default 3)")
+    b.add_argument("--plain", action="store_true", help="plain progress lines even on a TTY")
+    b.set_defaults(func=cmd_build)
+
+    a = sub.add_parser("apply", help="apply review decisions (path,action[,label]) through the journal")
+    a.add_argument("name")
+    a.add_argument("decisions")
+    a.set_defaults(func=cmd_apply)
+
+    u = sub.add_parser("undo", help="reverse the last apply")
+    u.add_argument("name")
+    u.set_defaults(func=cmd_undo)
+
+    pr = sub.add_parser("predict", help="classify images with an exported model")
+    pr.add_argument("export_dir")
+    pr.add_argument("images", nargs="+")
+    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--top", type=int, default=3)
+    pr.set_defaults(func=cmd_predict)
+
+    t = sub.add_parser("tui", help="open the terminal app (on a workspace, if named)")
+    t.add_argument("name", nargs="?")
+    t.set_defaults(func=cmd_tui)
+
+    ls = sub.add_parser("list", help="list workspaces")
+    ls.set_defaults(func=cmd_list)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        return cmd_tui(argparse.Namespace(datasets=args.datasets, exports=args.exports, name=None))
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"classify-tui: error: {exc}", file=sys.stderr)
+        return 2
+    except (KeyboardInterrupt, Cancelled):
+        print("classify-tui: interrupted; run the same command again to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

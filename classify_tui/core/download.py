@@ -1,0 +1,200 @@
+"""Concurrent, bounded HTTP downloads into ``incoming/``; every failure becomes a reason."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urljoin
+
+from .errors import Cancelled
+from .events import Event, OnEvent
+from .netguard import url_problem
+from .sniff import describe_non_image, sniff
+from .sources import Candidate
+
+USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/126.0 Safari/537.36 classify-tui/0.1"
+)
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class DownloadOptions:
+    workers: int = 48
+    connect_timeout: float = 3.0
+    read_timeout: float = 5.0
+    total_timeout: float = 20.0
+    max_bytes: int = 20_000_000
+
+
+@dataclass
+class FetchResult:
+    ok: bool
+    reason: str = ""
+    final_url: str = ""
+
+
+def _make_client(opts: DownloadOptions):
+    import httpx
+
+    timeout = httpx.Timeout(connect=opts.connect_timeout, read=opts.read_timeout, write=opts.read_timeout, pool=None)
+    limits = httpx.Limits(max_connections=opts.workers * 2, max_keepalive_connections=opts.workers)
+    return httpx.Client(
+        timeout=timeout, limits=limits, follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": "image/*,*/*;q=0.8"},
+    )
+
+
+def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, cancel: threading.Event,
+          resolve=None) -> FetchResult:
+    """GET ``url`` into ``dest`` (via ``dest.part``), following redirects by hand so that each
+    hop is checked by the private-host guard."""
+    import time
+
+    import httpx
+
+    start = time.monotonic()
+    part = dest.with_name(dest.name + ".part")
+    current = url
+    for _hop in range(MAX_REDIRECTS + 1):
+        problem = url_problem(current, guard) if resolve is None else url_problem(current, guard, resolve)
+        if problem:
+            return FetchResult(False, problem, current)
+        try:
+            with client.stream("GET", current) as resp:
+                if resp.is_redirect:
+                    location = resp.headers.get("location")
+                    if not location:
+                        return FetchResult(False, f"http {resp.status_code} redirect without location", current)
+                    current = urljoin(current, location)
+                    continue
+                if resp.status_code != 200:
+                    return FetchResult(False, f"http {resp.status_code}", current)
+                declared = resp.headers.get("content-length")
+                if declared and declared.isdigit() and int(declared) > opts.max_bytes:
+                    return FetchResult(False, f"too large ({int(declared)} bytes > {opts.max_bytes})", current)
+                size = 0
+                head = b""
+                with open(part, "wb") as fh:
+                    for chunk in resp.iter_bytes(65536):
+                        if cancel.is_set():
+                            raise Cancelled()
+                        if len(head) < 64:
+                            head += chunk[:64]
+                            if len(head) >= 16 and sniff(head) is None:
+                                reason = describe_non_image(head + chunk[:512])
+                                return FetchResult(False, reason, current)
+                        size += len(chunk)
+                        if size > opts.max_bytes:
+                            return FetchResult(False, f"too large (over {opts.max_bytes} bytes)", current)
+                        if time.monotonic() - start > opts.total_timeout:
+                            return FetchResult(False, f"too slow (over {opts.total_timeout:.0f}s)", current)
+                        fh.write(chunk)
+                if sniff(head) is None:
+                    return FetchResult(False, describe_non_image(head), current)
+                os.replace(part, dest)
+                return FetchResult(True, "", current)
+        except httpx.ConnectTimeout:
+            return FetchResult(False, "connect timeout", current)
+        except httpx.ReadTimeout:
+            return FetchResult(False, "read timeout", current)
+        except httpx.TooManyRedirects:
+            return FetchResult(False, "too many redirects", current)
+        except httpx.HTTPError as exc:
+            return FetchResult(False, f"{type(exc).__name__}: {exc}".strip(": "), current)
+        except OSError as exc:
+            return FetchResult(False, f"io error: {exc}", current)
+        finally:
+            if part.exists():
+                part.unlink()  # a .part file is our own scratch, never user data
+    return FetchResult(False, f"more than {MAX_REDIRECTS} redirects", current)
+
+
+def materialise_local(cand: Candidate, dest: Path) -> FetchResult:
+    """Copy a local file or inline bytes into incoming/ (the source is never modified)."""
+    part = dest.with_name(dest.name + ".part")
+    try:
+        if cand.data is not None:
+            part.write_bytes(cand.data)
+        else:
+            assert cand.local is not None
+            shutil.copyfile(cand.local, part)
+        os.replace(part, dest)
+        return FetchResult(True)
+    except OSError as exc:
+        if part.exists():
+            part.unlink()
+        return FetchResult(False, f"cannot read: {exc.strerror or exc}")
+
+
+def download_all(
+    jobs: list[tuple[str, Candidate]],
+    incoming: Path,
+    opts: DownloadOptions,
+    on_result: Callable[[str, FetchResult], None],
+    on_event: OnEvent,
+    cancel: threading.Event | None = None,
+) -> None:
+    """Fetch every (row id, candidate) job; ``on_result`` is called on the caller's thread.
+
+    Many requests are in flight at once; cancellation stops new work and aborts open streams.
+    """
+    cancel = cancel or threading.Event()
+    incoming.mkdir(parents=True, exist_ok=True)
+    for stale in incoming.glob("*.part"):
+        stale.unlink()
+    total = len(jobs)
+    if not total:
+        return
+    client = _make_client(opts)
+
+    def work(row_id: str, cand: Candidate) -> FetchResult:
+        if cancel.is_set():
+            raise Cancelled()
+        dest = incoming / row_id
+        if cand.is_remote:
+            return fetch(client, cand.source, dest, opts, cand.guard, cancel)
+        return materialise_local(cand, dest)
+
+    done = 0
+    pool = ThreadPoolExecutor(max_workers=opts.workers, thread_name_prefix="download")
+    try:
+        it = iter(jobs)
+        pending: dict[Future, str] = {}
+        # Keep a bounded window in flight so memory stays flat for huge job lists.
+        for row_id, cand in it:
+            pending[pool.submit(work, row_id, cand)] = row_id
+            if len(pending) >= opts.workers * 4:
+                break
+        while pending:
+            finished, _ = wait(pending, timeout=0.5, return_when=FIRST_COMPLETED)
+            if cancel.is_set():
+                raise Cancelled()
+            for fut in finished:
+                row_id = pending.pop(fut)
+                try:
+                    result = fut.result()
+                except Cancelled:
+                    continue
+                except Exception as exc:  # a bug in one fetch must not lose the others
+                    result = FetchResult(False, f"internal error: {type(exc).__name__}: {exc}")
+                on_result(row_id, result)
+                done += 1
+                if done % 10 == 0 or done == total:
+                    on_event(Event("download", "progress", "", done, total))
+                nxt = next(it, None)
+                if nxt is not None:
+                    pending[pool.submit(work, *nxt)] = nxt[0]
+    except KeyboardInterrupt:
+        cancel.set()
+        raise
+    finally:
+        cancel_pending = cancel.is_set()
+        pool.shutdown(wait=True, cancel_futures=cancel_pending)
+        client.close()

@@ -1,0 +1,122 @@
+"""Decode one file fully and normalise it to RGB. Runs in worker processes (no shared state)."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+from .sniff import describe_non_image, sniff
+
+LOSSLESS = {"png", "gif", "bmp", "tiff", "ico"}
+
+
+@dataclass
+class CheckResult:
+    ok: bool
+    reason: str = ""
+    ext: str = ""
+    width: int = 0
+    height: int = 0
+    sha256: str = ""
+    phash: str = ""
+    out: str = ""  # path of the normalised file written next to the input ("" = input unchanged)
+
+
+def _dct_matrix(n: int):
+    import numpy as np
+
+    k = np.arange(n)
+    m = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / (2 * n))
+    m[0] *= 1 / np.sqrt(2)
+    return m * np.sqrt(2 / n)
+
+
+def phash(img) -> str:
+    """64-bit perceptual hash (DCT of a 32x32 grey thumbnail) as 16 hex digits."""
+    import numpy as np
+    from PIL import Image
+
+    grey = np.asarray(img.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float64)
+    d = _dct_matrix(32)
+    coeffs = (d @ grey @ d.T)[:8, :8].flatten()
+    bits = coeffs > np.median(coeffs[1:])
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
+def _to_rgb(img):
+    import numpy as np
+    from PIL import Image
+
+    mode = img.mode
+    if mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        arr = np.asarray(img, dtype=np.float64)
+        hi = 65535.0 if mode.startswith("I;16") or arr.max() > 255 else 255.0
+        return Image.fromarray((arr / hi * 255).clip(0, 255).astype(np.uint8), "L").convert("RGB")
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "La", "RGBa"):
+        rgba = img.convert("RGBA")
+        bg = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(bg, rgba).convert("RGB")
+    if mode == "RGB":
+        return img
+    return img.convert("RGB")  # CMYK, YCbCr, L, 1, P, LAB ...
+
+
+def check_image(path: str, min_side: int, max_pixels: int = 89_478_485) -> CheckResult:
+    """Fully decode ``path``; write a normalised copy when the bytes are not already RGB JPEG/PNG."""
+    from PIL import Image, ImageOps
+
+    src = Path(path)
+    try:
+        raw = src.read_bytes()
+    except OSError as exc:
+        return CheckResult(False, f"cannot read: {exc.strerror or exc}")
+    fmt = sniff(raw[:32])
+    if fmt is None:
+        return CheckResult(False, describe_non_image(raw[:512]))
+    Image.MAX_IMAGE_PIXELS = max_pixels
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(raw))
+            img.load()  # decode headers + first frame fully: truncated files fail here
+            frames = getattr(img, "n_frames", 1)
+            if frames > 1:
+                img.seek(0)
+                img.load()
+            orig_mode = img.mode
+            rotated = img.getexif().get(0x0112, 1) not in (1, None)
+            rgb = _to_rgb(ImageOps.exif_transpose(img) if rotated else img)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        return CheckResult(False, f"decompression bomb: {exc}".split(". ")[0])
+    except Exception as exc:  # PIL raises many types for corrupt data
+        return CheckResult(False, f"cannot decode {fmt}: {type(exc).__name__}: {exc}"[:200])
+    w, h = rgb.size
+    if min(w, h) < min_side:
+        return CheckResult(False, f"too small ({w}x{h} < {min_side} px)", width=w, height=h)
+    keep_bytes = fmt in ("jpeg", "png") and orig_mode == "RGB" and not rotated and frames == 1
+    if keep_bytes:
+        data, ext, out = raw, ("jpg" if fmt == "jpeg" else "png"), ""
+    else:
+        ext = "png" if fmt in LOSSLESS else "jpg"
+        buf = io.BytesIO()
+        if ext == "png":
+            rgb.save(buf, "PNG", optimize=False)
+        else:
+            rgb.save(buf, "JPEG", quality=95)
+        data = buf.getvalue()
+        out = str(src.with_name(src.name + ".norm"))
+        Path(out).write_bytes(data)
+    return CheckResult(
+        True, "", ext, w, h, hashlib.sha256(data).hexdigest(), phash(rgb), out,
+    )
+
+
+def check_many(args: list[tuple[str, int]]) -> list[CheckResult]:
+    """Batch entry point for process pools (fewer round trips than one call per file)."""
+    return [check_image(p, m) for p, m in args]

@@ -1,0 +1,228 @@
+"""The whole loop as resumable stages: search -> download -> verify -> train -> review -> export.
+
+Both the CLI and the TUI call :func:`build`; it reports through ``on_event`` and never prints.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .download import DownloadOptions, FetchResult, download_all
+from .errors import Cancelled, UserError
+from .events import Event, OnEvent, ignore
+from .sources import Candidate, defaults_for, iter_candidates, split_source
+from .verify import verify_rows
+from .workspace import CANDIDATE, DOWNLOADED, FAILED, KEPT, Recipe, Row, Workspace
+
+STAGES = ("search", "download", "verify", "train", "review", "export")
+DATA_STAGES = STAGES[:3]
+
+
+@dataclass
+class BuildOptions:
+    stop_after: str = "export"
+    from_stage: str | None = None
+    exports_dir: Path = Path("exports")
+    download: DownloadOptions = field(default_factory=DownloadOptions)
+    cancel: threading.Event = field(default_factory=threading.Event)
+    ddgs_factory: Callable[[], Any] | None = None
+    sleep: Callable[[float], None] | None = None
+    workers: int | None = None
+
+
+def resolve_recipe(recipe: Recipe) -> Recipe:
+    """Fill 0-valued options from the source's defaults (digits are tiny, photos are not)."""
+    d = defaults_for(recipe.source)
+    if not recipe.size:
+        recipe.size = d.size
+    if not recipe.epochs:
+        recipe.epochs = d.epochs
+    if recipe.source in ("digits", "mnist"):
+        recipe.flip = d.flip
+        recipe.min_side = min(recipe.min_side, d.min_side)
+    return recipe
+
+
+def stage_index(name: str) -> int:
+    if name not in STAGES:
+        raise UserError(f"unknown stage {name!r}; use one of {', '.join(STAGES)}")
+    return STAGES.index(name)
+
+
+def _done_stages(ws: Workspace) -> set[str]:
+    """Stages whose last completion is newer than the last change that invalidates them."""
+    done: set[str] = set()
+    for rec in ws.read_journal():
+        op = rec.get("op")
+        if op == "stage_done":
+            done.add(rec["stage"])
+        elif op in ("apply_end", "undo_end", "stage_reset"):
+            # Cleaning changes the data: everything from train on is stale.
+            for s in STAGES[stage_index(rec.get("stage", "train")) :]:
+                done.discard(s)
+    return done
+
+
+# -- data stages -----------------------------------------------------------------------------
+
+
+def run_search(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> int:
+    """Add a candidate row for every new (label, source); returns how many were new."""
+    kind, _ = split_source(recipe.source)
+    have: dict[str, int] = {}
+    for r in rows.values():
+        have[r.label] = have.get(r.label, 0) + 1
+    labels = recipe.labels
+    if kind == "ddg":  # searching is slow and rate-limited: only labels still short of the goal
+        labels = [lb for lb in recipe.labels if have.get(lb, 0) < recipe.per_label]
+        if not labels:
+            return 0
+    sub = Recipe.from_dict({**recipe.__dict__, "labels": labels})
+    new = 0
+    on_event(Event("search", "start", f"searching {len(labels)} labels", 0, len(labels)))
+    for cand in iter_candidates(sub, on_event, ddgs_factory=opts.ddgs_factory, sleep=opts.sleep):
+        if opts.cancel.is_set():
+            raise Cancelled()
+        rid = Row.make_id(cand.label, cand.source)
+        if rid in rows:
+            continue
+        rows[rid] = Row(id=rid, source=cand.source, label=cand.label, query=cand.query)
+        new += 1
+        if new % 200 == 0:
+            ws.save_manifest(rows)
+            on_event(Event("search", "progress", f"{new} candidates", new, None))
+    ws.save_manifest(rows)
+    return new
+
+
+def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent) -> dict[str, Candidate]:
+    """Rebuild the Candidate for each row: URLs from the row, local bytes from the source."""
+    kind, _ = split_source(recipe.source)
+    if kind in ("ddg", "urls"):
+        guard = kind == "ddg"
+        return {r.id: Candidate(r.label, r.source, r.query, guard=guard) for r in rows}
+    wanted = {r.id for r in rows}
+    out: dict[str, Candidate] = {}
+    for cand in iter_candidates(recipe, on_event):
+        rid = Row.make_id(cand.label, cand.source)
+        if rid in wanted:
+            out[rid] = cand
+    return out
+
+
+def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> dict[str, int]:
+    todo = [r for r in rows.values() if r.status == CANDIDATE]
+    # A crash after the rename but before the manifest save left the file: adopt it.
+    for r in todo:
+        if (ws.incoming / r.id).exists():
+            r.status = DOWNLOADED
+    todo = [r for r in todo if r.status == CANDIDATE]
+    cands = _candidates_for(recipe, todo, on_event)
+    jobs = []
+    for r in todo:
+        if r.id in cands:
+            jobs.append((r.id, cands[r.id]))
+        else:
+            r.status, r.reason = FAILED, "source no longer offers this item"
+    counts = {"downloaded": 0, "failed": 0}
+    last_save = time.monotonic()
+    on_event(Event("download", "start", f"fetching {len(jobs)} images", 0, len(jobs)))
+
+    def on_result(row_id: str, res: FetchResult) -> None:
+        nonlocal last_save
+        row = rows[row_id]
+        if res.ok:
+            row.status, row.reason = DOWNLOADED, ""
+            counts["downloaded"] += 1
+        else:
+            row.status, row.reason = FAILED, res.reason or "unknown failure"
+            counts["failed"] += 1
+        if time.monotonic() - last_save > 2.0:
+            ws.save_manifest(rows)
+            last_save = time.monotonic()
+
+    opts_dl = DownloadOptions(**{**opts.download.__dict__, "max_bytes": recipe.max_bytes})
+    try:
+        download_all(jobs, ws.incoming, opts_dl, on_result, on_event, opts.cancel)
+    finally:
+        ws.save_manifest(rows)  # Ctrl-C keeps everything fetched so far
+    return counts
+
+
+def run_verify(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> dict[str, int]:
+    try:
+        return verify_rows(ws, rows, recipe.min_side, on_event, opts.cancel, opts.workers)
+    finally:
+        ws.save_manifest(rows)
+
+
+# -- orchestration ---------------------------------------------------------------------------
+
+
+def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: BuildOptions | None = None) -> dict[str, Any]:
+    """Run (or resume) the loop up to ``opts.stop_after``; returns the report dict."""
+    opts = opts or BuildOptions()
+    recipe = resolve_recipe(recipe)
+    last = stage_index(opts.stop_after)
+    if opts.from_stage:
+        stage_index(opts.from_stage)
+    ws.ensure()
+    ws.save_recipe(recipe)
+    if opts.from_stage:
+        ws.journal("stage_reset", stage=opts.from_stage)
+    done = _done_stages(ws)
+    rows = ws.load_manifest()
+    report = ws.load_report()
+    report.setdefault("labels", recipe.labels)
+    report.setdefault("counts", {})
+    report.setdefault("seconds", {})
+    report["name"] = ws.name
+    report["source"] = recipe.source
+
+    state: dict[str, Any] = {}
+    for stage in STAGES[: last + 1]:
+        if stage not in DATA_STAGES and stage in done:
+            continue  # resumes past finished stages; --from journals a reset that clears them
+        if opts.cancel.is_set():
+            raise Cancelled()
+        t0 = time.monotonic()
+        on_event(Event(stage, "start", f"{stage}..."))
+        if stage == "search":
+            counts: dict[str, Any] = {"new_candidates": run_search(ws, recipe, rows, on_event, opts)}
+            counts["candidates"] = len(rows)
+        elif stage == "download":
+            counts = run_download(ws, recipe, rows, on_event, opts)
+        elif stage == "verify":
+            counts = run_verify(ws, recipe, rows, on_event, opts)
+            counts["kept_total"] = sum(1 for r in rows.values() if r.status == KEPT)
+            per_label = {lb: 0 for lb in recipe.labels}
+            for r in rows.values():
+                if r.status == KEPT and r.label in per_label:
+                    per_label[r.label] += 1
+            counts["per_label"] = per_label
+            empty = [lb for lb, n in per_label.items() if n == 0]
+            if empty and last >= stage_index("train"):
+                raise UserError(f"no usable images for label(s) {', '.join(empty)}; see manifest.csv reasons")
+        elif stage == "train":
+            from .train_stage import run_train
+
+            counts = run_train(ws, recipe, rows, on_event, opts.cancel, state, report)
+        elif stage == "review":
+            from .review import run_review
+
+            counts = run_review(ws, recipe, rows, on_event, opts.cancel, state, report)
+        else:
+            from .export import run_export
+
+            counts = run_export(ws, recipe, opts.exports_dir, on_event, report)
+        report["counts"][stage] = counts
+        report["seconds"][stage] = round(time.monotonic() - t0, 2)
+        ws.journal("stage_done", stage=stage, counts=counts)
+        ws.save_report(report)
+        on_event(Event(stage, "end", f"{stage} done", data={"counts": counts}))
+    return report

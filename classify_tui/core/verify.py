@@ -1,0 +1,160 @@
+"""The verify stage: decode, normalise, dedupe, and file each download as kept or rejected."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+
+from .errors import Cancelled
+from .events import Event, OnEvent
+from .imagecheck import CheckResult, check_image, check_many
+from .workspace import DOWNLOADED, DUPLICATE, KEPT, REJECTED, Row, Workspace
+
+NEAR_DUP_BITS = 4  # of 64; a flag for review, never a removal
+
+
+def _checks(paths: list[str], min_side: int, workers: int, cancel: threading.Event) -> Iterable[CheckResult]:
+    """Check files on all cores, in order; small jobs skip the process start-up cost."""
+    if workers <= 1 or len(paths) < 64:
+        for p in paths:
+            if cancel.is_set():
+                raise Cancelled()
+            yield check_image(p, min_side)
+        return
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    chunk = max(8, min(64, len(paths) // (workers * 4) or 1))
+    batches = [[(p, min_side) for p in paths[i : i + chunk]] for i in range(0, len(paths), chunk)]
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        for results in pool.map(check_many, batches):
+            if cancel.is_set():
+                raise Cancelled()
+            yield from results
+
+
+def _flag(row: Row, flag: str) -> None:
+    parts = [f for f in row.flags.split(";") if f]
+    if flag not in parts:
+        parts.append(flag)
+    row.flags = ";".join(parts)
+
+
+def _move(src: Path, dst: Path) -> None:
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(src, dst)
+
+
+def _locate_input(ws: Workspace, row: Row) -> Path | None:
+    """The raw file for a downloaded row: in incoming/, or already moved by a crashed run."""
+    p = ws.incoming / row.id
+    if p.exists():
+        return p
+    for found in ws.images.glob(f"*/{row.id}.*"):
+        return found
+    return None
+
+
+def verify_rows(
+    ws: Workspace,
+    rows: dict[str, Row],
+    min_side: int,
+    on_event: OnEvent,
+    cancel: threading.Event | None = None,
+    workers: int | None = None,
+) -> dict[str, int]:
+    """Verify every ``downloaded`` row in place; returns counts by outcome."""
+    cancel = cancel or threading.Event()
+    workers = workers or os.cpu_count() or 1
+    todo = [r for r in rows.values() if r.status == DOWNLOADED]
+    inputs: list[tuple[Row, Path]] = []
+    for row in todo:
+        src = _locate_input(ws, row)
+        if src is None:
+            row.status, row.reason = REJECTED, "downloaded file went missing before verify"
+        else:
+            inputs.append((row, src))
+    by_sha: dict[str, Row] = {r.sha256: r for r in rows.values() if r.status == KEPT and r.sha256}
+    counts = {"kept": 0, "rejected": 0, "duplicate": 0}
+    total = len(inputs)
+    on_event(Event("verify", "start", f"verifying {total} files", 0, total))
+    for i, ((row, src), res) in enumerate(zip(inputs, _checks([str(p) for _, p in inputs], min_side, workers, cancel))):
+        row.width, row.height = res.width, res.height
+        if not res.ok:
+            row.status, row.reason, row.path = REJECTED, res.reason, ""
+            row.trash = f"trash/rejected/{row.id}"
+            _move(src, ws.root / row.trash)
+            counts["rejected"] += 1
+        else:
+            row.sha256, row.phash = res.sha256, res.phash
+            final = Path("images") / row.label / f"{row.id}.{res.ext}"
+            first = by_sha.get(res.sha256)
+            if first is not None and first.id != row.id:
+                row.status, row.path, row.dup_of = DUPLICATE, "", first.path
+                if first.label != row.label:
+                    row.reason = f"label conflict: same image kept as {first.label!r} ({first.path})"
+                    _flag(first, f"cross-label duplicate:{row.label}")
+                else:
+                    row.reason = f"exact duplicate of {first.path}"
+                row.trash = f"trash/duplicate/{row.id}.{res.ext}"
+                _move(Path(res.out) if res.out else src, ws.root / row.trash)
+                if res.out and src.exists():
+                    _move(src, ws.root / "trash" / "replaced" / row.id)
+                counts["duplicate"] += 1
+            else:
+                if res.out:  # normalised copy replaces the original; the original goes to trash
+                    _move(Path(res.out), ws.root / final)
+                    _move(src, ws.root / "trash" / "replaced" / row.id)
+                    row.trash = f"trash/replaced/{row.id}"
+                elif src != ws.root / final:
+                    _move(src, ws.root / final)
+                row.status, row.reason, row.path = KEPT, "", final.as_posix()
+                by_sha[res.sha256] = row
+                counts["kept"] += 1
+        if (i + 1) % 50 == 0 or i + 1 == total:
+            on_event(Event("verify", "progress", "", i + 1, total, dict(counts)))
+    flag_near_duplicates(list(rows.values()))
+    return counts
+
+
+def hamming_pairs(hashes: list[int], max_bits: int) -> list[tuple[int, int, int]]:
+    """All index pairs whose 64-bit hashes differ in at most ``max_bits`` bits."""
+    import numpy as np
+
+    if len(hashes) < 2:
+        return []
+    arr = np.array(hashes, dtype=np.uint64)
+    out: list[tuple[int, int, int]] = []
+    for i in range(0, len(arr), 512):
+        block = arr[i : i + 512]
+        x = block[:, None] ^ arr[None, :]
+        if hasattr(np, "bitwise_count"):
+            bits = np.bitwise_count(x)
+        else:  # numpy < 2
+            bits = np.unpackbits(x.view(np.uint8), axis=-1).reshape(x.shape[0], x.shape[1], 64).sum(-1)
+        ii, jj = np.nonzero(bits <= max_bits)
+        for a, b in zip(ii + i, jj):
+            if a < b:
+                out.append((int(a), int(b), int(bits[a - i, b])))
+    return out
+
+
+def flag_near_duplicates(rows: list[Row], max_bits: int = NEAR_DUP_BITS) -> int:
+    """Flag kept rows whose perceptual hashes are close. Returns the number of pairs."""
+    kept = [r for r in rows if r.status == KEPT and r.phash]
+    for r in kept:
+        r.flags = ";".join(f for f in r.flags.split(";") if f and not f.startswith("near duplicate"))
+    pairs = hamming_pairs([int(r.phash, 16) for r in kept], max_bits)
+    per_row: dict[int, int] = {}
+    for a, b, _d in sorted(pairs, key=lambda p: p[2]):
+        if per_row.get(a, 0) >= 3 or per_row.get(b, 0) >= 3:
+            continue  # three look-alikes are enough to act on; keep the flags readable
+        per_row[a] = per_row.get(a, 0) + 1
+        per_row[b] = per_row.get(b, 0) + 1
+        ra, rb = kept[a], kept[b]
+        kind = "near duplicate" if ra.label == rb.label else "near duplicate (other label)"
+        _flag(ra, f"{kind}:{rb.path}")
+        _flag(rb, f"{kind}:{ra.path}")
+    return len(pairs)
