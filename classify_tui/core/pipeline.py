@@ -172,6 +172,9 @@ def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: Build
     if opts.from_stage:
         stage_index(opts.from_stage)
     ws.ensure()
+    from .cleaning import recover
+
+    recover(ws)  # finish any apply/undo a crash interrupted before reading the manifest
     ws.save_recipe(recipe)
     if opts.from_stage:
         ws.journal("stage_reset", stage=opts.from_stage)

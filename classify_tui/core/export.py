@@ -1,0 +1,54 @@
+"""Export the trained model to exports/NAME in timm's HF layout, with a short model card."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .errors import UserError
+from .events import OnEvent
+from .train_stage import model_dir
+from .workspace import Recipe, Workspace
+
+CARD = """# {name}
+
+Image classifier fine-tuned with classify-tui ({arch}, {size}px, squish resize).
+
+- Labels: {labels}
+- Images: {n_images} ({n_train} train / {n_valid} validation)
+- Validation error rate: {error_rate}
+
+## Load it (plain timm, no pickle)
+
+```python
+import timm, torch
+from PIL import Image
+m = timm.create_model("local-dir:{path}", pretrained=True).eval()
+t = timm.data.create_transform(**timm.data.resolve_data_config({{}}, model=m))
+p = m(t(Image.open("img.jpg").convert("RGB"))[None]).softmax(-1)[0]
+print(m.pretrained_cfg["label_names"][p.argmax()], p.max().item())
+```
+"""
+
+
+def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: dict[str, Any]) -> dict[str, Any]:
+    src = model_dir(ws)
+    if not (src / "model.safetensors").exists():
+        raise UserError(f"{ws.name} has no trained model yet; run build without --stop-after first")
+    dest = exports_dir / ws.name
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("model.safetensors", "config.json"):
+        tmp = dest / f".{name}.tmp"
+        shutil.copyfile(src / name, tmp)
+        tmp.replace(dest / name)
+    cfg = json.loads((dest / "config.json").read_text())
+    card = CARD.format(
+        name=ws.name, arch=recipe.arch, size=recipe.size, labels=", ".join(recipe.labels),
+        n_images=report.get("n_train", 0) + report.get("n_valid", 0), n_train=report.get("n_train", "?"),
+        n_valid=report.get("n_valid", "?"), error_rate=report.get("error_rate", "?"), path=dest.as_posix(),
+    )
+    (dest / "README.md").write_text(card)
+    report["export_dir"] = dest.as_posix()
+    return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}

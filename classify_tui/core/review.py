@@ -1,0 +1,131 @@
+"""The review queue: honest, out-of-fold label-issue scores for every image.
+
+fastai's cleaner ranks training images by the loss of the model that memorised them, so a
+flipped label it has learnt looks clean. Here every image is scored by a model that never saw
+it: validation images by the main model, training images by K fold models (cross-validation).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from .events import Event, OnEvent
+from .modelio import data_config_of, load_model
+from .train import predict_probs, train_classifier
+from .train_stage import kept_items, model_dir, split_indices, train_config
+from .workspace import Recipe, Row, Workspace, atomic_write_text
+
+REVIEW_FIELDS = ["path", "source", "label", "predicted", "p_label", "p_predicted", "loss", "split", "reasons"]
+
+
+@dataclass
+class ReviewRow:
+    path: str
+    source: str
+    label: str
+    predicted: str
+    p_label: float
+    p_predicted: float
+    loss: float
+    split: str
+    reasons: str
+    score: float  # lower = more suspicious (normalised margin)
+
+
+def fold_indices(indices: list[int], k: int, seed: int) -> list[list[int]]:
+    import random
+
+    shuffled = list(indices)
+    random.Random(seed + 1).shuffle(shuffled)
+    return [shuffled[i::k] for i in range(k)]
+
+
+def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx: list[int], valid_probs,
+                      on_event: OnEvent, cancel: threading.Event):
+    """(n, C) probabilities where row i comes from a model that did not train on image i."""
+    import numpy as np
+
+    n, c = len(items), len(recipe.labels)
+    probs = np.zeros((n, c), dtype=np.float32)
+    probs[valid_idx] = valid_probs
+    valid_set = set(valid_idx)
+    train_idx = [i for i in range(n) if i not in valid_set]
+    paths = [ws.root / r.path for r in items]
+    targets = [r.label for r in items]
+    k = max(2, recipe.folds)
+    cfg = train_config(recipe)
+    for f, fold in enumerate(fold_indices(train_idx, k, recipe.seed)):
+        if not fold:
+            continue
+        on_event(Event("review", "progress", f"fold {f + 1}/{k}: training without {len(fold)} images", f, k))
+        out = train_classifier(paths, targets, recipe.labels, fold, cfg, on_event, cancel, stage="review")
+        probs[fold] = predict_probs(out.model, [paths[i] for i in fold], recipe.size, out.data_cfg,
+                                    out.device.name, cancel=cancel)
+    on_event(Event("review", "progress", "scored every image out of fold", k, k))
+    return probs
+
+
+def rank_rows(items: list[Row], labels: list[str], probs, valid_idx: list[int]) -> list[ReviewRow]:
+    """Rank by normalised margin p(label) - max p(other): most suspicious first."""
+    valid_set = set(valid_idx)
+    out = []
+    for i, row in enumerate(items):
+        p = probs[i]
+        li = labels.index(row.label)
+        pi = int(p.argmax())
+        others = [float(p[j]) for j in range(len(labels)) if j != li]
+        margin = float(p[li]) - (max(others) if others else 0.0)
+        reasons = []
+        if pi != li:
+            reasons.append(f"label issue: looks like {labels[pi]!r} (p={float(p[pi]):.2f})")
+        elif float(p[li]) < 0.5:
+            reasons.append(f"low confidence (p={float(p[li]):.2f})")
+        for flag in (f for f in row.flags.split(";") if f):
+            reasons.append(flag)
+        out.append(ReviewRow(
+            path=row.path, source=row.source, label=row.label, predicted=labels[pi],
+            p_label=round(float(p[li]), 4), p_predicted=round(float(p[pi]), 4),
+            loss=round(-math.log(max(float(p[li]), 1e-12)), 4),
+            split="valid" if i in valid_set else "train", reasons="; ".join(reasons), score=margin,
+        ))
+    # Cross-label duplicates are label conflicts whatever the model says: put them first.
+    return sorted(out, key=lambda r: (0 if "cross-label duplicate" in r.reasons else 1, r.score))
+
+
+def write_review(ws: Workspace, rows: list[ReviewRow]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(REVIEW_FIELDS)
+    for r in rows:
+        w.writerow([getattr(r, f) for f in REVIEW_FIELDS])
+    atomic_write_text(ws.review_path, buf.getvalue())
+
+
+def read_review(ws: Workspace) -> list[dict[str, str]]:
+    if not ws.review_path.exists():
+        return []
+    with open(ws.review_path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
+               cancel: threading.Event, state: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+    items = state.get("items") or kept_items(ws, recipe, rows)
+    valid_idx = state.get("valid_idx") or split_indices(len(items), recipe.valid_pct, recipe.seed)[1]
+    valid_probs = state.get("valid_probs")
+    if valid_probs is None:  # resumed after --stop-after train: reload the saved model
+        model, _, cfg = load_model(model_dir(ws))
+        valid_probs = predict_probs(model, [ws.root / items[i].path for i in valid_idx], recipe.size,
+                                    data_config_of(cfg), "cpu", cancel=cancel)
+    probs = out_of_fold_probs(ws, recipe, items, valid_idx, valid_probs, on_event, cancel)
+    ranked = rank_rows(items, recipe.labels, probs, valid_idx)
+    write_review(ws, ranked)
+    suspects = sum(1 for r in ranked if r.predicted != r.label)
+    report["review"] = {"method": f"out-of-fold ({max(2, recipe.folds)} folds + validation)",
+                        "suspects": suspects, "rows": len(ranked)}
+    return {"rows": len(ranked), "suspects": suspects}
