@@ -38,6 +38,7 @@ class FetchResult:
     ok: bool
     reason: str = ""
     final_url: str = ""
+    refused: bool = False  # we looked and said no (private host, not an image, too big)
 
 
 def _make_client(opts: DownloadOptions):
@@ -65,7 +66,7 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
     for _hop in range(MAX_REDIRECTS + 1):
         problem = url_problem(current, guard) if resolve is None else url_problem(current, guard, resolve)
         if problem:
-            return FetchResult(False, problem, current)
+            return FetchResult(False, problem, current, refused=True)
         try:
             with client.stream("GET", current) as resp:
                 if resp.is_redirect:
@@ -78,7 +79,7 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
                     return FetchResult(False, f"http {resp.status_code}", current)
                 declared = resp.headers.get("content-length")
                 if declared and declared.isdigit() and int(declared) > opts.max_bytes:
-                    return FetchResult(False, f"too large ({int(declared)} bytes > {opts.max_bytes})", current)
+                    return FetchResult(False, f"too large ({int(declared)} bytes > {opts.max_bytes})", current, True)
                 size = 0
                 head = b""
                 with open(part, "wb") as fh:
@@ -89,15 +90,15 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
                             head += chunk[:64]
                             if len(head) >= 16 and sniff(head) is None:
                                 reason = describe_non_image(head + chunk[:512])
-                                return FetchResult(False, reason, current)
+                                return FetchResult(False, reason, current, True)
                         size += len(chunk)
                         if size > opts.max_bytes:
-                            return FetchResult(False, f"too large (over {opts.max_bytes} bytes)", current)
+                            return FetchResult(False, f"too large (over {opts.max_bytes} bytes)", current, True)
                         if time.monotonic() - start > opts.total_timeout:
                             return FetchResult(False, f"too slow (over {opts.total_timeout:.0f}s)", current)
                         fh.write(chunk)
                 if sniff(head) is None:
-                    return FetchResult(False, describe_non_image(head), current)
+                    return FetchResult(False, describe_non_image(head), current, True)
                 os.replace(part, dest)
                 return FetchResult(True, "", current)
         except httpx.ConnectTimeout:

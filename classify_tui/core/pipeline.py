@@ -17,7 +17,7 @@ from .errors import Cancelled, UserError
 from .events import Event, OnEvent, ignore
 from .sources import Candidate, defaults_for, iter_candidates, split_source
 from .verify import verify_rows
-from .workspace import CANDIDATE, DOWNLOADED, FAILED, KEPT, Recipe, Row, Workspace
+from .workspace import CANDIDATE, DOWNLOADED, FAILED, KEPT, REJECTED, Recipe, Row, Workspace
 
 STAGES = ("search", "download", "verify", "train", "review", "export")
 DATA_STAGES = STAGES[:3]
@@ -129,7 +129,7 @@ def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: 
             jobs.append((r.id, cands[r.id]))
         else:
             r.status, r.reason = FAILED, "source no longer offers this item"
-    counts = {"downloaded": 0, "failed": 0}
+    counts = {"downloaded": 0, "failed": 0, "rejected": 0}
     last_save = time.monotonic()
     on_event(Event("download", "start", f"fetching {len(jobs)} images", 0, len(jobs)))
 
@@ -140,8 +140,9 @@ def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: 
             row.status, row.reason = DOWNLOADED, ""
             counts["downloaded"] += 1
         else:
-            row.status, row.reason = FAILED, res.reason or "unknown failure"
-            counts["failed"] += 1
+            row.status = REJECTED if res.refused else FAILED
+            row.reason = res.reason or "unknown failure"
+            counts["rejected" if res.refused else "failed"] += 1
         if time.monotonic() - last_save > 2.0:
             ws.save_manifest(rows)
             last_save = time.monotonic()
