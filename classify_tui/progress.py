@@ -19,7 +19,13 @@ class StderrReporter:
         self._tasks: dict[str, Any] = {}
         if not self.plain:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("[bold]{task.description:<9}"), BarColumn(), MofNCompleteColumn(),

@@ -72,7 +72,7 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             dt = max(time.monotonic() - self.t_phase, 1e-6)
             n_iter = getattr(self.learn, "n_iter", 0) or 1
             on_event(Event(stage, "batch", "", self.iter + 1, n_iter, {
-                "epoch": self.epoch_no + 1, "epochs": total_epochs, "loss": float(self.learn.loss),
+                "epoch": self.epoch_no + 1, "epochs": total_epochs, "loss": float(self.learn.loss.detach()),
                 "images_per_s": self.seen / dt, "phase": "train",
             }))
 
@@ -115,14 +115,13 @@ def train_classifier(
     import torch
     from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
     from fastai.data.block import CategoryBlock, DataBlock
-    from fastai.data.transforms import ColReader, IndexSplitter
+    from fastai.data.transforms import ColReader, IndexSplitter, Normalize
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
     from fastai.metrics import error_rate
     from fastai.vision.augment import Resize, ResizeMethod, aug_transforms
     from fastai.vision.data import ImageBlock
     from fastcore.basics import noop
-    from fastai.data.transforms import Normalize
 
     cancel = cancel or threading.Event()
     choice = choose_device(cfg.device)

@@ -1,0 +1,93 @@
+"""A real (small) training run, the review queue, export, and loading it with plain timm."""
+
+import csv
+import json
+
+import pytest
+import torch
+from conftest import png_bytes
+
+from classify_tui.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run")
+    args = ["--datasets", str(root / "datasets"), "--exports", str(root / "exports"), "build", "--source", "digits",
+            "--labels", "0,1,7", "--size", "48", "--epochs", "2", "--folds", "2", "--plain"]
+    assert main(args) == 0
+    return root
+
+
+def test_report_and_review(built):
+    ws = built / "datasets" / "digits"
+    report = json.loads((ws / "report.json").read_text())
+    assert report["labels"] == ["0", "1", "7"]
+    assert report["error_rate"] < 0.35  # 3 classes: chance is 0.67
+    cm = report["confusion_matrix"]
+    assert len(cm) == 3 and sum(map(sum, cm)) == report["n_valid"]
+    for key in ("counts", "seconds", "most_confused", "device", "arch", "size", "epochs", "export_dir", "history"):
+        assert key in report
+    assert report["device"] == "cpu" and report["history"][0]["round"] == 1
+    with open(ws / "review.csv", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == ["path", "source", "label", "predicted", "p_label", "p_predicted", "loss", "split", "reasons"]
+    assert len(rows) == report["n_train"] + report["n_valid"]
+    assert {r["split"] for r in rows} == {"train", "valid"}
+    p = [float(r["p_label"]) - (float(r["p_predicted"]) if r["predicted"] != r["label"] else 0) for r in rows]
+    assert p[0] <= p[-1]  # most suspicious first
+
+
+def test_export_loads_with_plain_timm_and_matches_predict(built, capsys):
+    import timm
+    from PIL import Image
+
+    exp = built / "exports" / "digits"
+    assert sorted(p.name for p in exp.iterdir()) == ["README.md", "config.json", "model.safetensors"]
+    cfg = json.loads((exp / "config.json").read_text())
+    assert cfg["label_names"] == ["0", "1", "7"] and cfg["num_classes"] == 3
+    pc = cfg["pretrained_cfg"]
+    assert pc["input_size"] == [3, 48, 48] and pc["crop_mode"] == "squash" and pc["crop_pct"] == 1.0
+    assert pc["mean"] == [0.5, 0.5, 0.5]
+    m = timm.create_model(f"local-dir:{exp}", pretrained=True).eval()
+    t = timm.data.create_transform(**timm.data.resolve_data_config({}, model=m))
+    imgs = sorted((built / "datasets" / "digits" / "images" / "7").iterdir())[:5]
+    with torch.inference_mode():
+        ours = [m(t(Image.open(p).convert("RGB"))[None]).softmax(-1)[0] for p in imgs]
+    bad = built / "bad.jpg"
+    bad.write_bytes(b"not an image")
+    capsys.readouterr()
+    rc = main(["predict", str(exp), *map(str, imgs), str(bad), "--json"])
+    assert rc == 1  # one bad image: the others still predicted, non-zero at the end
+    captured = capsys.readouterr()
+    lines = [json.loads(ln) for ln in captured.out.splitlines()]
+    assert [ln["path"] for ln in lines] == [str(p) for p in imgs]
+    for ln, probs in zip(lines, ours):
+        assert set(ln["probs"]) == {"0", "1", "7"}
+        for i, lab in enumerate(["0", "1", "7"]):
+            assert abs(ln["probs"][lab] - float(probs[i])) < 1e-4
+    assert "bad.jpg" in captured.err
+
+
+def test_clean_then_retrain_records_history(built, capsys):
+    ws = built / "datasets" / "digits"
+    with open(ws / "review.csv", newline="") as fh:
+        top = list(csv.DictReader(fh))[:2]
+    dec = built / "dec.csv"
+    dec.write_text("".join(f"{r['path']},delete\n" for r in top))
+    base = ["--datasets", str(built / "datasets"), "--exports", str(built / "exports")]
+    assert main([*base, "apply", "digits", str(dec)]) == 0
+    assert main([*base, "build", "--name", "digits", "--from", "train", "--stop-after", "train", "--plain"]) == 0
+    report = json.loads((ws / "report.json").read_text())
+    assert len(report["history"]) == 2
+    assert report["history"][1]["changes_since_previous"] == {"delete": 2}
+    assert report["history"][1]["n_images"] == report["history"][0]["n_images"] - 2
+
+
+def test_unknown_arch_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "img").mkdir()
+    rc = main(["--datasets", str(tmp_path), "build", "--source", "digits", "--labels", "0,1", "--arch", "nonexistent_net_9"])
+    assert rc == 2 and "unknown timm architecture" in capsys.readouterr().err
+    png_bytes()
