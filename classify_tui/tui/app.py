@@ -1,0 +1,90 @@
+"""The Textual app: a thin view over classify_tui.core (harlequin/posting/toolong style)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.app import App
+from textual.binding import Binding
+
+from ..core.cleaning import Decision, recover
+from ..core.workspace import Workspace
+
+
+class ClassifyApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "classify-tui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+c", "quit", "Quit", show=False, id="app.ctrl_c"),
+        Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
+        Binding("b", "build", "Train/resume", id="app.build"),
+    ]
+
+    def __init__(self, datasets: Path, exports: Path, name: str | None = None, image_widget_class=None) -> None:
+        super().__init__()
+        self.datasets, self.exports, self.initial = Path(datasets), Path(exports), name
+        self.marks: dict[str, dict[str, Decision]] = {}  # per workspace, survive filter and screen changes
+        if image_widget_class is None:
+            from textual_image.widget import Image as image_widget_class
+        self.image_widget_class = image_widget_class
+        self.current_ws: Workspace | None = None
+
+    def on_mount(self) -> None:
+        from .screens.home import HomeScreen
+
+        self.push_screen(HomeScreen())
+        if self.initial:
+            self.open_workspace(self.initial)
+
+    def open_workspace(self, name: str) -> None:
+        from .screens.confusion import ConfusionScreen
+
+        ws = Workspace(self.datasets / name)
+        if not ws.exists():
+            self.notify(f"no workspace {name} in {self.datasets}", severity="error")
+            return
+        recover(ws)
+        self.current_ws = ws
+        report = ws.load_report()
+        if report.get("confusion_matrix"):
+            self.push_screen(ConfusionScreen(ws, report))
+        elif ws.review_path.exists():
+            self.open_review(ws)
+        else:
+            self.notify(f"{name} is not trained yet: press b to train")
+
+    def open_review(self, ws: Workspace, label: str | None = None, cell: tuple[str, str] | None = None) -> None:
+        from .screens.review import ReviewScreen
+
+        self.push_screen(ReviewScreen(ws, ws.load_recipe().labels, label=label, cell=cell))
+
+    def open_train(self, ws: Workspace, from_stage: str | None = None) -> None:
+        from .screens.train import TrainScreen
+
+        self.push_screen(TrainScreen(ws, from_stage))
+
+    def refresh_workspace(self, ws: Workspace) -> None:
+        from .screens.confusion import ConfusionScreen
+
+        report = ws.load_report()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if report.get("confusion_matrix"):
+            self.push_screen(ConfusionScreen(ws, report))
+
+    def action_build(self) -> None:
+        if self.current_ws is not None:
+            self.open_train(self.current_ws)
+
+
+def create_app(datasets: Path, exports: Path, name: str | None = None, image_widget_class=None) -> ClassifyApp:
+    """App factory: tests build the app over a fixture workspace with a chosen image renderer."""
+    return ClassifyApp(datasets, exports, name, image_widget_class)
+
+
+def run_app(datasets: Path, exports: Path, name: str | None = None) -> None:
+    # textual-image queries the terminal for its graphics support: import before the app starts.
+    import textual_image.renderable  # noqa: F401
+
+    create_app(datasets, exports, name).run()

@@ -1,0 +1,68 @@
+"""The confusion matrix: counts coloured by size; Enter opens that cell's images in Review."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Static
+
+
+def cell_text(n: int, biggest: int, diagonal: bool) -> Text:
+    if n == 0:
+        return Text("·", style="dim", justify="right")
+    level = n / max(biggest, 1)
+    if diagonal:
+        style = "bold green" if level > 0.5 else "green"
+    else:
+        style = "bold white on red" if level > 0.5 else ("bold red" if level > 0.15 else "yellow")
+    return Text(str(n), style=style, justify="right")
+
+
+class ConfusionScreen(Screen):
+    BINDINGS = [
+        Binding("enter", "open_cell", "Review cell", id="cm.open"),
+        Binding("v", "review_all", "Review all", id="cm.review"),
+        Binding("escape", "app.pop_screen", "Back", id="cm.back"),
+    ]
+
+    def __init__(self, ws, report: dict) -> None:
+        super().__init__()
+        self.ws, self.report = ws, report
+
+    def compose(self) -> ComposeResult:
+        err = self.report.get("error_rate", 0)
+        yield Static(f"Confusion matrix — {self.ws.name}  (error {err:.3f}, rows = actual, columns = predicted)", id="title")
+        yield DataTable(id="cm-table", cursor_type="cell")
+        mc = ", ".join(f"{a}→{b} ×{n}" for a, b, n in self.report.get("most_confused", [])[:5])
+        yield Static(f"most confused: {mc or 'none'}", id="cm-help")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        labels, cm = self.report["labels"], self.report["confusion_matrix"]
+        table = self.query_one(DataTable)
+        table.add_column("actual \\ pred", key="__actual")
+        for lab in labels:
+            table.add_column(lab, key=lab)
+        biggest = max((cm[i][j] for i in range(len(cm)) for j in range(len(cm)) if i != j), default=1)
+        diag_big = max((cm[i][i] for i in range(len(cm))), default=1)
+        for i, lab in enumerate(labels):
+            cells = [cell_text(cm[i][j], diag_big if i == j else biggest, i == j) for j in range(len(labels))]
+            table.add_row(Text(lab, style="bold"), *cells, key=lab)
+        table.cursor_coordinate = table.cursor_coordinate._replace(column=1)
+
+    def action_open_cell(self) -> None:
+        table = self.query_one(DataTable)
+        row, col = table.cursor_coordinate
+        labels = self.report["labels"]
+        if col == 0:
+            self.app.open_review(self.ws, label=labels[row])
+        else:
+            self.app.open_review(self.ws, cell=(labels[row], labels[col - 1]))
+
+    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+        self.action_open_cell()
+
+    def action_review_all(self) -> None:
+        self.app.open_review(self.ws)

@@ -1,0 +1,229 @@
+"""Review: the out-of-fold queue with real images; marks persist across filters until Apply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Footer, OptionList, Static
+
+from ...core.cleaning import Decision, apply_decisions, undo_last
+from ...core.errors import UserError
+from ...core.review import read_review
+
+SPLITS = (None, "train", "valid")
+
+
+class PickLabel(ModalScreen[str | None]):
+    """Relabel picker."""
+
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="pick.cancel")]
+
+    def __init__(self, labels: list[str]) -> None:
+        super().__init__()
+        self.labels = labels
+
+    def compose(self) -> ComposeResult:
+        yield OptionList(*self.labels, id="pick")
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(self.labels[event.option_index])
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
+class ReviewScreen(Screen):
+    BINDINGS = [
+        Binding("d", "mark('delete')", "Delete", id="review.delete"),
+        Binding("k", "mark('keep')", "Keep", id="review.keep"),
+        Binding("r", "relabel", "Relabel", id="review.relabel"),
+        Binding("u", "undo", "Undo", id="review.undo"),
+        Binding("l", "cycle_label", "Label filter", id="review.label"),
+        Binding("s", "cycle_split", "Split filter", id="review.split"),
+        Binding("c", "clear_cell", "All cells", id="review.cell"),
+        Binding("a", "apply", "Apply", id="review.apply"),
+        Binding("t", "retrain", "Retrain", id="review.retrain"),
+        Binding("escape", "app.pop_screen", "Back", id="review.back"),
+        *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(1, 10)],
+    ]
+
+    def __init__(self, ws, labels: list[str], label: str | None = None, cell: tuple[str, str] | None = None) -> None:
+        super().__init__()
+        self.ws, self.labels = ws, labels
+        self.label_filter, self.cell_filter, self.split_filter = label, cell, None
+        self.queue: list[dict[str, str]] = []
+        self.shown: list[dict[str, str]] = []
+
+    @property
+    def marks(self) -> dict[str, Decision]:
+        return self.app.marks.setdefault(self.ws.name, {})
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="title")
+        with Horizontal(id="review-body"):
+            yield DataTable(id="review-table", cursor_type="row")
+            with Vertical(id="review-side"):
+                yield self.app.image_widget_class(id="preview")
+                yield Static("", id="details")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("mark", "actual", "pred", "p(act)", "p(pred)", "split", "reasons")
+        self.reload()
+
+    def reload(self) -> None:
+        self.queue = [r for r in read_review(self.ws) if (self.ws.root / r["path"]).exists()]
+        self.refilter()
+
+    def refilter(self) -> None:
+        rows = self.queue
+        if self.label_filter:
+            rows = [r for r in rows if r["label"] == self.label_filter]
+        if self.cell_filter:
+            a, p = self.cell_filter
+            rows = [r for r in rows if r["label"] == a and r["predicted"] == p]
+        if self.split_filter:
+            rows = [r for r in rows if r["split"] == self.split_filter]
+        self.shown = rows
+        table = self.query_one(DataTable)
+        table.clear()
+        for r in rows:
+            table.add_row(self._mark_text(r["path"]), r["label"], r["predicted"], r["p_label"], r["p_predicted"],
+                          r["split"], r["reasons"][:60], key=r["path"])
+        filters = [f"label={self.label_filter}" if self.label_filter else "",
+                   f"cell={self.cell_filter[0]}→{self.cell_filter[1]}" if self.cell_filter else "",
+                   f"split={self.split_filter}" if self.split_filter else ""]
+        f = " ".join(x for x in filters if x) or "all"
+        self.query_one("#title", Static).update(
+            f"Review — {self.ws.name}: {len(rows)} of {len(self.queue)} images ({f}), {len(self.marks)} marked")
+        self.show_current()
+
+    def _mark_text(self, path: str) -> str:
+        d = self.marks.get(path)
+        if d is None:
+            return ""
+        return {"delete": "DEL", "keep": "keep"}.get(d.action, f"→{d.label}")
+
+    def current(self) -> dict[str, str] | None:
+        table = self.query_one(DataTable)
+        if not self.shown or table.cursor_row >= len(self.shown):
+            return None
+        return self.shown[table.cursor_row]
+
+    def show_current(self) -> None:
+        row = self.current()
+        preview = self.query_one("#preview")
+        details = self.query_one("#details", Static)
+        if row is None:
+            preview.image = None
+            details.update("nothing to review with these filters")
+            return
+        preview.image = str(self.ws.root / row["path"])
+        details.update(
+            f"[b]{row['path']}[/b]\nactual [b]{row['label']}[/b]  p={row['p_label']}\n"
+            f"predicted [b]{row['predicted']}[/b]  p={row['p_predicted']}\n"
+            f"split {row['split']}  loss {row['loss']}\n{row['reasons']}\nmark: {self._mark_text(row['path']) or '-'}")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.show_current()
+
+    def _set_mark(self, decision: Decision | None) -> None:
+        row = self.current()
+        if row is None:
+            return
+        if decision is None:
+            self.marks.pop(row["path"], None)
+        else:
+            self.marks[row["path"]] = decision
+        table = self.query_one(DataTable)
+        table.update_cell(row["path"], table.ordered_columns[0].key, self._mark_text(row["path"]))
+        self.refilter_title_only()
+        if decision is not None and table.cursor_row < table.row_count - 1:
+            table.move_cursor(row=table.cursor_row + 1)
+        self.show_current()
+
+    def refilter_title_only(self) -> None:
+        title = self.query_one("#title", Static)
+        text = str(title.render())
+        head = text.rsplit(",", 1)[0]
+        title.update(f"{head}, {len(self.marks)} marked")
+
+    def action_mark(self, action: str) -> None:
+        row = self.current()
+        if row:
+            self._set_mark(Decision(row["path"], action))
+
+    def action_quick(self, n: int) -> None:
+        row = self.current()
+        if row and n <= len(self.labels):
+            self._set_mark(Decision(row["path"], "relabel", self.labels[n - 1]))
+
+    def action_relabel(self) -> None:
+        row = self.current()
+        if row is None:
+            return
+
+        def chosen(label: str | None) -> None:
+            if label:
+                self._set_mark(Decision(row["path"], "relabel", label))
+
+        self.app.push_screen(PickLabel(self.labels), chosen)
+
+    def action_undo(self) -> None:
+        row = self.current()
+        if row and row["path"] in self.marks:
+            self._set_mark(None)
+            return
+        try:
+            n = undo_last(self.ws)
+        except UserError as exc:
+            self.notify(str(exc), severity="warning")
+            return
+        self.notify(f"undid the last apply ({n} files moved back)")
+        self.reload()
+
+    def action_cycle_label(self) -> None:
+        opts = [None, *self.labels]
+        self.label_filter = opts[(opts.index(self.label_filter) + 1) % len(opts)]
+        self.refilter()
+
+    def action_cycle_split(self) -> None:
+        self.split_filter = SPLITS[(SPLITS.index(self.split_filter) + 1) % len(SPLITS)]
+        self.refilter()
+
+    def action_clear_cell(self) -> None:
+        self.cell_filter = None
+        self.refilter()
+
+    def action_apply(self) -> None:
+        if not self.marks:
+            self.notify("nothing marked: d delete, r/1-9 relabel, k keep")
+            return
+        self.apply_worker(list(self.marks.values()))
+
+    @work(thread=True, exclusive=True, group="apply")
+    def apply_worker(self, decisions: list[Decision]) -> None:
+        try:
+            result = apply_decisions(self.ws, decisions)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.app.call_from_thread(self._applied, result.summary())
+
+    def _applied(self, summary: str) -> None:
+        self.marks.clear()
+        self.notify(f"applied: {summary}. Press t to retrain, u to undo.")
+        self.reload()
+
+    def action_retrain(self) -> None:
+        self.app.open_train(self.ws, from_stage="train")
+
+
+def image_exists(root: Path, rel: str) -> bool:
+    return (root / rel).exists()

@@ -1,0 +1,91 @@
+"""Train: runs the core build in a thread worker; live progress, epoch table and cancel."""
+
+from __future__ import annotations
+
+import threading
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Static
+
+from ...core.errors import Cancelled, UserError
+from ...core.pipeline import BuildOptions, build
+from ..messages import BuildFinished, CoreEvent
+
+
+class TrainScreen(Screen):
+    BINDINGS = [
+        Binding("x", "cancel", "Cancel run", id="train.cancel"),
+        Binding("escape", "back", "Back", id="train.back"),
+    ]
+
+    def __init__(self, ws, from_stage: str | None = None) -> None:
+        super().__init__()
+        self.ws, self.from_stage = ws, from_stage
+        self.cancel = threading.Event()
+        self.running = False
+
+    def compose(self) -> ComposeResult:
+        recipe = self.ws.load_recipe()
+        yield Static(f"Train — {self.ws.name}: {recipe.arch}, size {recipe.size or 'auto'}, "
+                     f"{recipe.epochs or 'auto'} epochs, device {recipe.device}", id="title")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield DataTable(id="epochs")
+        yield RichLog(id="log", wrap=True, markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(DataTable).add_columns("stage", "epoch", "train loss", "valid loss", "error", "img/s")
+        self.running = True
+        self.run_build()
+
+    @work(thread=True, exclusive=True, group="build")
+    def run_build(self) -> None:
+        opts = BuildOptions(from_stage=self.from_stage, exports_dir=self.app.exports, cancel=self.cancel)
+        try:
+            report = build(self.ws, self.ws.load_recipe(), lambda ev: self.post_message(CoreEvent(ev)), opts)
+            self.post_message(BuildFinished(report))
+        except Cancelled:
+            self.post_message(BuildFinished(None, "cancelled; the workspace is unchanged and resumable"))
+        except UserError as exc:
+            self.post_message(BuildFinished(None, str(exc)))
+        except Exception as exc:  # a worker must never crash the app
+            self.post_message(BuildFinished(None, f"{type(exc).__name__}: {exc}"))
+
+    def on_core_event(self, message: CoreEvent) -> None:
+        ev = message.event
+        bar = self.query_one(ProgressBar)
+        if ev.total:
+            bar.update(total=ev.total, progress=ev.done or 0)
+        if ev.kind == "epoch":
+            d = ev.data
+            self.query_one(DataTable).add_row(ev.stage, f"{d.get('epoch')}/{d.get('epochs')}",
+                                              f"{d.get('train_loss', 0):.3f}", f"{d.get('valid_loss', 0):.3f}",
+                                              f"{d.get('error_rate', 0):.3f}", f"{d.get('images_per_s', 0):.0f}")
+        elif ev.kind in ("start", "end", "info", "warning") and ev.message:
+            self.query_one(RichLog).write(f"[{ev.stage}] {ev.message}")
+
+    def on_build_finished(self, message: BuildFinished) -> None:
+        self.running = False
+        log = self.query_one(RichLog)
+        if message.error:
+            log.write(f"stopped: {message.error}")
+            self.notify(message.error, severity="warning")
+        else:
+            err = (message.report or {}).get("error_rate")
+            log.write(f"done: error rate {err}. Press escape to see the confusion matrix.")
+            self.notify(f"build finished, error {err}")
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.cancel.set()
+            self.query_one(RichLog).write("cancelling...")
+
+    def action_back(self) -> None:
+        if self.running:
+            self.notify("still running: press x to cancel first")
+            return
+        self.app.pop_screen()
+        self.app.refresh_workspace(self.ws)
