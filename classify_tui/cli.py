@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 from .core.errors import Cancelled, UserError
-
-STAGES = ("search", "download", "verify", "train", "review", "export")
+from .core.stages import STAGES
 
 
 def _default_name(labels: list[str], source: str) -> str:

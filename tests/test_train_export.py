@@ -5,7 +5,6 @@ import json
 
 import pytest
 import torch
-from conftest import png_bytes
 
 from classify_tui.cli import main
 
@@ -87,7 +86,5 @@ def test_clean_then_retrain_records_history(built, capsys):
 
 
 def test_unknown_arch_is_a_clear_error(tmp_path, capsys):
-    (tmp_path / "img").mkdir()
     rc = main(["--datasets", str(tmp_path), "build", "--source", "digits", "--labels", "0,1", "--arch", "nonexistent_net_9"])
     assert rc == 2 and "unknown timm architecture" in capsys.readouterr().err
-    png_bytes()

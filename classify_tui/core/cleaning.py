@@ -129,7 +129,7 @@ def _update_rows(ws: Workspace, moves: list[dict[str, Any]], key: str) -> None:
 
 
 def _execute(ws: Workspace, kind: str, moves: list[dict[str, Any]], state_key: str, **extra: Any) -> ApplyResult:
-    apply_id = extra.pop("apply_id", None) or uuid.uuid4().hex[:12]
+    apply_id = uuid.uuid4().hex[:12]
     ws.journal(f"{kind}_begin", apply_id=apply_id, moves=moves, **extra)  # write-ahead
     for m in moves:
         _do_move(ws, m["src"], m["dst"])

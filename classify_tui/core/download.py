@@ -52,8 +52,7 @@ def _make_client(opts: DownloadOptions):
     )
 
 
-def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, cancel: threading.Event,
-          resolve=None) -> FetchResult:
+def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, cancel: threading.Event) -> FetchResult:
     """GET ``url`` into ``dest`` (via ``dest.part``), following redirects by hand so that each
     hop is checked by the private-host guard."""
     import time
@@ -64,7 +63,7 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
     part = dest.with_name(dest.name + ".part")
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
-        problem = url_problem(current, guard) if resolve is None else url_problem(current, guard, resolve)
+        problem = url_problem(current, guard)
         if problem:
             return FetchResult(False, problem, current, refused=True)
         try:

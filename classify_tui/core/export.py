@@ -28,7 +28,7 @@ from PIL import Image
 m = timm.create_model("local-dir:{path}", pretrained=True).eval()
 t = timm.data.create_transform(**timm.data.resolve_data_config({{}}, model=m))
 p = m(t(Image.open("img.jpg").convert("RGB"))[None]).softmax(-1)[0]
-print(m.pretrained_cfg["label_names"][p.argmax()], p.max().item())
+dict(zip(m.pretrained_cfg["label_names"], p.tolist()))  # label -> probability
 ```
 """
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +16,9 @@ from .download import DownloadOptions, FetchResult, download_all
 from .errors import Cancelled, UserError
 from .events import Event, OnEvent, ignore
 from .sources import Candidate, defaults_for, iter_candidates, split_source
+from .stages import DATA_STAGES, STAGES
 from .verify import verify_rows
 from .workspace import CANDIDATE, DOWNLOADED, FAILED, KEPT, REJECTED, Recipe, Row, Workspace
-
-STAGES = ("search", "download", "verify", "train", "review", "export")
-DATA_STAGES = STAGES[:3]
 
 
 @dataclass
@@ -71,8 +69,13 @@ def _done_stages(ws: Workspace) -> set[str]:
 # -- data stages -----------------------------------------------------------------------------
 
 
-def run_search(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> int:
-    """Add a candidate row for every new (label, source); returns how many were new."""
+def run_search(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions,
+               seen: dict[str, Candidate] | None = None) -> int:
+    """Add a candidate row for every new (label, source); returns how many were new.
+
+    Candidates are also kept in ``seen`` so that download does not rebuild them (digits would
+    otherwise be rendered to PNG twice).
+    """
     kind, _ = split_source(recipe.source)
     have: dict[str, int] = {}
     for r in rows.values():
@@ -82,13 +85,15 @@ def run_search(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
         labels = [lb for lb in recipe.labels if have.get(lb, 0) < recipe.per_label]
         if not labels:
             return 0
-    sub = Recipe.from_dict({**recipe.__dict__, "labels": labels})
+    sub = replace(recipe, labels=labels)
     new = 0
     on_event(Event("search", "start", f"searching {len(labels)} labels", 0, len(labels)))
     for cand in iter_candidates(sub, on_event, ddgs_factory=opts.ddgs_factory, sleep=opts.sleep):
         if opts.cancel.is_set():
             raise Cancelled()
         rid = Row.make_id(cand.label, cand.source)
+        if seen is not None:
+            seen[rid] = cand
         if rid in rows:
             continue
         rows[rid] = Row(id=rid, source=cand.source, label=cand.label, query=cand.query)
@@ -100,13 +105,18 @@ def run_search(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
     return new
 
 
-def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent) -> dict[str, Candidate]:
-    """Rebuild the Candidate for each row: URLs from the row, local bytes from the source."""
+def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent,
+                    seen: dict[str, Candidate] | None = None) -> dict[str, Candidate]:
+    """The Candidate for each row: URLs from the row, local items from this run's search, or
+    (on resume) from the source again."""
     kind, _ = split_source(recipe.source)
     if kind in ("ddg", "urls"):
         guard = kind == "ddg"
         return {r.id: Candidate(r.label, r.source, r.query, guard=guard) for r in rows}
     wanted = {r.id for r in rows}
+    seen = seen or {}
+    if wanted <= seen.keys():
+        return {rid: seen[rid] for rid in wanted}
     out: dict[str, Candidate] = {}
     for cand in iter_candidates(recipe, on_event):
         rid = Row.make_id(cand.label, cand.source)
@@ -115,14 +125,15 @@ def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent) -> dict[
     return out
 
 
-def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> dict[str, int]:
+def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions,
+                 seen: dict[str, Candidate] | None = None) -> dict[str, int]:
     todo = [r for r in rows.values() if r.status == CANDIDATE]
     # A crash after the rename but before the manifest save left the file: adopt it.
     for r in todo:
         if (ws.incoming / r.id).exists():
             r.status = DOWNLOADED
     todo = [r for r in todo if r.status == CANDIDATE]
-    cands = _candidates_for(recipe, todo, on_event)
+    cands = _candidates_for(recipe, todo, on_event, seen)
     jobs = []
     for r in todo:
         if r.id in cands:
@@ -189,6 +200,7 @@ def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: Build
     report["source"] = recipe.source
 
     state: dict[str, Any] = {}
+    seen: dict[str, Candidate] = {}  # search -> download hand-off within one run
     for stage in STAGES[: last + 1]:
         if stage not in DATA_STAGES and stage in done:
             continue  # resumes past finished stages; --from journals a reset that clears them
@@ -197,10 +209,10 @@ def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: Build
         t0 = time.monotonic()
         on_event(Event(stage, "start", f"{stage}..."))
         if stage == "search":
-            counts: dict[str, Any] = {"new_candidates": run_search(ws, recipe, rows, on_event, opts)}
+            counts: dict[str, Any] = {"new_candidates": run_search(ws, recipe, rows, on_event, opts, seen)}
             counts["candidates"] = len(rows)
         elif stage == "download":
-            counts = run_download(ws, recipe, rows, on_event, opts)
+            counts = run_download(ws, recipe, rows, on_event, opts, seen)
         elif stage == "verify":
             counts = run_verify(ws, recipe, rows, on_event, opts)
             counts["kept_total"] = sum(1 for r in rows.values() if r.status == KEPT)

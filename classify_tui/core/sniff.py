@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 RASTER_MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "jpeg"),
     (b"\x89PNG\r\n\x1a\n", "png"),
@@ -45,7 +43,3 @@ def describe_non_image(head: bytes) -> str:
         return "empty file"
     return "unrecognised bytes, not a raster image"
 
-
-def sniff_file(path: Path) -> str | None:
-    with open(path, "rb") as fh:
-        return sniff(fh.read(32))

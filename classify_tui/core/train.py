@@ -165,10 +165,9 @@ def train_classifier(
         raise Cancelled()
     learn.remove_cb(cb)
     model = learn.model.float().to(memory_format=torch.contiguous_format).eval()
-    history = []
-    for i, vals in enumerate(learn.recorder.values):
-        names = learn.recorder.metric_names[1:-1]
-        history.append({"epoch": i + 1, **{n: float(v) for n, v in zip(names, vals)}})
+    names = learn.recorder.metric_names[1:-1]
+    history = [{"epoch": i + 1, **{n: float(v) for n, v in zip(names, vals)}}
+               for i, vals in enumerate(learn.recorder.values)]
     return TrainOutput(model, data_cfg, choice, history, time.monotonic() - t0,
                        cb.train_images / max(cb.train_seconds, 1e-6))
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -96,13 +94,17 @@ class ReviewScreen(Screen):
         for r in rows:
             table.add_row(self._mark_text(r["path"]), r["label"], r["predicted"], r["p_label"], r["p_predicted"],
                           r["split"], r["reasons"][:60], key=r["path"])
+        self.update_title()
+        self.show_current()
+
+    def update_title(self) -> None:
+        """The title is derived from the filters and marks, never parsed back from the screen."""
         filters = [f"label={self.label_filter}" if self.label_filter else "",
                    f"cell={self.cell_filter[0]}→{self.cell_filter[1]}" if self.cell_filter else "",
                    f"split={self.split_filter}" if self.split_filter else ""]
         f = " ".join(x for x in filters if x) or "all"
         self.query_one("#title", Static).update(
-            f"Review — {self.ws.name}: {len(rows)} of {len(self.queue)} images ({f}), {len(self.marks)} marked")
-        self.show_current()
+            f"Review — {self.ws.name}: {len(self.shown)} of {len(self.queue)} images ({f}), {len(self.marks)} marked")
 
     def _mark_text(self, path: str) -> str:
         d = self.marks.get(path)
@@ -143,16 +145,10 @@ class ReviewScreen(Screen):
             self.marks[row["path"]] = decision
         table = self.query_one(DataTable)
         table.update_cell(row["path"], table.ordered_columns[0].key, self._mark_text(row["path"]))
-        self.refilter_title_only()
+        self.update_title()
         if decision is not None and table.cursor_row < table.row_count - 1:
             table.move_cursor(row=table.cursor_row + 1)
         self.show_current()
-
-    def refilter_title_only(self) -> None:
-        title = self.query_one("#title", Static)
-        text = str(title.render())
-        head = text.rsplit(",", 1)[0]
-        title.update(f"{head}, {len(self.marks)} marked")
 
     def action_mark(self, action: str) -> None:
         row = self.current()
@@ -224,6 +220,3 @@ class ReviewScreen(Screen):
     def action_retrain(self) -> None:
         self.app.open_train(self.ws, from_stage="train")
 
-
-def image_exists(root: Path, rel: str) -> bool:
-    return (root / rel).exists()
