@@ -23,7 +23,7 @@ Image classifier fine-tuned with classify-tui ({arch}, {size}px, squish resize).
 ## Load it (plain timm, no pickle)
 
 ```python
-import timm, torch
+import timm
 from PIL import Image
 m = timm.create_model("local-dir:{path}", pretrained=True).eval()
 t = timm.data.create_transform(**timm.data.resolve_data_config({{}}, model=m))

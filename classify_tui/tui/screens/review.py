@@ -128,8 +128,8 @@ class ReviewScreen(Screen):
             return
         preview.image = str(self.ws.root / row["path"])
         details.update(
-            f"[b]{row['path']}[/b]\nactual [b]{row['label']}[/b]  p={row['p_label']}\n"
-            f"predicted [b]{row['predicted']}[/b]  p={row['p_predicted']}\n"
+            f"[b]{row['path']}[/b]\nactual [b]{row['label']}[/b] (p={row['p_label']})\n"
+            f"predicted [b]{row['predicted']}[/b] (p={row['p_predicted']})\n"
             f"split {row['split']}  loss {row['loss']}\n{row['reasons']}\nmark: {self._mark_text(row['path']) or '-'}")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
