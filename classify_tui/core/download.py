@@ -22,6 +22,7 @@ USER_AGENT = (
     "Chrome/126.0 Safari/537.36 classify-tui/0.1"
 )
 MAX_REDIRECTS = 5
+SNIFF_BYTES = 12  # enough for every magic number sniff() knows (WEBP/AVIF need 12)
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,14 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
                 size = 0
                 head = b""
                 with open(part, "wb") as fh:
-                    for chunk in resp.iter_bytes(65536):
+                    # No chunk size: httpx would buffer up to it, hiding a drip-feed from
+                    # both the sniff and the deadline until the server gives up.
+                    for chunk in resp.iter_bytes():
                         if cancel.is_set():
                             raise Cancelled()
-                        if len(head) < 64:
+                        if len(head) < SNIFF_BYTES:
                             head += chunk[:64]
-                            if len(head) >= 16 and sniff(head) is None:
+                            if len(head) >= SNIFF_BYTES and sniff(head) is None:
                                 reason = describe_non_image(head + chunk[:512])
                                 return FetchResult(False, reason, current, True)
                         size += len(chunk)
