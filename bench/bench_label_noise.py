@@ -52,6 +52,8 @@ def main() -> None:
     oof = out_of_fold_probs(ws, recipe, items, valid_idx, probs_all[valid_idx], lambda e: None, __import__("threading").Event())
     ranked = rank_rows(items, recipe.labels, oof, valid_idx)
     t_review = time.monotonic() - t1
+    if len(sys.argv) > 1:  # keep the probabilities for offline analysis of other rankings
+        np.savez(sys.argv[1], oof=oof, insample=probs_all, y=idx, flipped=np.array(sorted(flipped)))
     pos = {r.path: n for n, r in enumerate(ranked)}
     ours = sum(1 for i in flipped if pos[items[i].path] < k) / k
     print(f"flipped {k} of {len(items)} labels; top-{k} recall")

@@ -34,7 +34,7 @@ class ReviewRow:
     loss: float
     split: str
     reasons: str
-    score: float  # lower = more suspicious (normalised margin)
+    score: float  # lower = more suspicious (out-of-fold p(label))
 
 
 def fold_indices(indices: list[int], k: int, seed: int) -> list[list[int]]:
@@ -71,15 +71,17 @@ def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx
 
 
 def rank_rows(items: list[Row], labels: list[str], probs, valid_idx: list[int]) -> list[ReviewRow]:
-    """Rank by normalised margin p(label) - max p(other): most suspicious first."""
+    """Rank by self-confidence, the out-of-fold p(label): most suspicious first.
+
+    Measured on digits with 8% flipped labels (bench_label_noise, same probabilities):
+    top-k recall 0.923 by self-confidence against 0.888 by normalised margin.
+    """
     valid_set = set(valid_idx)
     out = []
     for i, row in enumerate(items):
         p = probs[i]
         li = labels.index(row.label)
         pi = int(p.argmax())
-        others = [float(p[j]) for j in range(len(labels)) if j != li]
-        margin = float(p[li]) - (max(others) if others else 0.0)
         reasons = []
         if pi != li:
             reasons.append(f"label issue: looks like {labels[pi]!r} (p={float(p[pi]):.2f})")
@@ -91,7 +93,7 @@ def rank_rows(items: list[Row], labels: list[str], probs, valid_idx: list[int]) 
             path=row.path, source=row.source, label=row.label, predicted=labels[pi],
             p_label=round(float(p[li]), 4), p_predicted=round(float(p[pi]), 4),
             loss=round(-math.log(max(float(p[li]), 1e-12)), 4),
-            split="valid" if i in valid_set else "train", reasons="; ".join(reasons), score=margin,
+            split="valid" if i in valid_set else "train", reasons="; ".join(reasons), score=float(p[li]),
         ))
     # Cross-label duplicates are label conflicts whatever the model says: put them first.
     return sorted(out, key=lambda r: (0 if "cross-label duplicate" in r.reasons else 1, r.score))
