@@ -200,6 +200,10 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # Verify rejects oversized images itself; PIL's warning would only print over the progress/TUI.
+    warnings.filterwarnings("ignore", message=".*decompression bomb.*")
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

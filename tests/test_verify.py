@@ -125,3 +125,13 @@ def test_manifest_round_trip_and_contract(verified):
         assert r.status == "kept" or r.reason
         if r.status == "kept":
             assert (ws.root / r.path).exists()
+
+
+def test_pixel_limit_is_checked_before_decoding(tmp_path):
+    from classify_tui.core.imagecheck import check_image
+
+    p = tmp_path / "big.png"
+    p.write_bytes(png_bytes(size=(64, 64)))
+    assert check_image(str(p), 32, max_pixels=64 * 64).ok
+    res = check_image(str(p), 32, max_pixels=64 * 64 - 1)
+    assert not res.ok and res.reason.startswith("decompression bomb")

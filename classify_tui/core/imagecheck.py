@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -79,20 +78,21 @@ def check_image(path: str, min_side: int, max_pixels: int = 89_478_485) -> Check
     fmt = sniff(raw[:32])
     if fmt is None:
         return CheckResult(False, describe_non_image(raw[:512]))
-    Image.MAX_IMAGE_PIXELS = max_pixels
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(raw))
-            img.load()  # decode headers + first frame fully: truncated files fail here
-            frames = getattr(img, "n_frames", 1)
-            if frames > 1:
-                img.seek(0)
-                img.load()
-            orig_mode = img.mode
-            rotated = img.getexif().get(0x0112, 1) not in (1, None)
-            rgb = _to_rgb(ImageOps.exif_transpose(img) if rotated else img)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        img = Image.open(io.BytesIO(raw))  # reads the header only
+        if img.width * img.height > max_pixels:
+            # Checked here, not through PIL's global limit and warning filters: this runs in
+            # threads, and warnings.catch_warnings is not thread-safe.
+            return CheckResult(False, f"decompression bomb: {img.width}x{img.height} pixels > {max_pixels}")
+        img.load()  # decode the first frame fully: truncated files fail here
+        frames = getattr(img, "n_frames", 1)
+        if frames > 1:
+            img.seek(0)
+            img.load()
+        orig_mode = img.mode
+        rotated = img.getexif().get(0x0112, 1) not in (1, None)
+        rgb = _to_rgb(ImageOps.exif_transpose(img) if rotated else img)
+    except Image.DecompressionBombError as exc:  # PIL's own hard limit (2x its default)
         return CheckResult(False, f"decompression bomb: {exc}".split(". ")[0])
     except Exception as exc:  # PIL raises many types for corrupt data
         return CheckResult(False, f"cannot decode {fmt}: {type(exc).__name__}: {exc}"[:200])
@@ -116,7 +116,3 @@ def check_image(path: str, min_side: int, max_pixels: int = 89_478_485) -> Check
         True, "", ext, w, h, hashlib.sha256(data).hexdigest(), phash(rgb), out,
     )
 
-
-def check_many(args: list[tuple[str, int]]) -> list[CheckResult]:
-    """Batch entry point for process pools (fewer round trips than one call per file)."""
-    return [check_image(p, m) for p, m in args]
