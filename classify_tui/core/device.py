@@ -12,7 +12,7 @@ from .errors import UserError
 class DeviceChoice:
     name: str  # "cuda", "cuda:1", "mps" or "cpu"
     amp: bool  # mixed precision
-    channels_last: bool
+    channels_last: bool  # also on CPU: lite0 at 64 px trained at 257 img/s vs 105 contiguous
     reason: str
 
 
@@ -34,7 +34,7 @@ def choose_device(requested: str = "auto", cuda_available: bool | None = None,
             return DeviceChoice("cuda", True, True, "cuda available")
         if mps_available:
             return DeviceChoice("mps", False, False, "apple mps available")
-        return DeviceChoice("cpu", False, False, "no accelerator found")
+        return DeviceChoice("cpu", False, True, "no accelerator found")
     if req.startswith("cuda"):
         if not cuda_available:
             raise UserError(f"--device {requested}: CUDA is not available on this machine")
@@ -47,7 +47,7 @@ def choose_device(requested: str = "auto", cuda_available: bool | None = None,
             raise UserError("--device mps: torch.backends.mps.is_available() is False here")
         return DeviceChoice("mps", False, False, "requested")
     if req == "cpu":
-        return DeviceChoice("cpu", False, False, "requested")
+        return DeviceChoice("cpu", False, True, "requested")
     raise UserError(f"--device {requested}: use auto, cpu, cuda, cuda:N or mps")
 
 

@@ -113,6 +113,8 @@ def train_classifier(
     """Fine-tune on ``paths`` (labels ``targets``) holding out ``valid_idx``."""
     import pandas as pd
     import torch
+    from fastai.callback.channelslast import ChannelsLast  # noqa: F401  (patches Learner.to_channelslast)
+    from fastai.callback.fp16 import MixedPrecision  # noqa: F401  (patches Learner.to_fp16)
     from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
     from fastai.data.block import CategoryBlock, DataBlock
     from fastai.data.transforms import ColReader, IndexSplitter, Normalize
