@@ -14,12 +14,12 @@ from pathlib import Path
 SIZE, EPOCHS = 64, 3
 
 
-def fastai_recipe(folder: Path) -> tuple[float, float]:
+def fastai_learner(folder: Path):
+    """fastai's lesson-1 recipe, fine-tuned; also the peer of the label-noise bench."""
     from fastai.vision.all import ImageDataLoaders, Resize, ResizeMethod, error_rate, vision_learner
 
     from classify_tui.core.backbone import create_backbone
 
-    t0 = time.monotonic()
     dls = ImageDataLoaders.from_folder(folder, valid_pct=0.2, seed=42, num_workers=0,
                                        item_tfms=Resize(SIZE, method=ResizeMethod.Squish))
     learn = vision_learner(dls, "tf_efficientnet_lite0", pretrained=False, metrics=error_rate)
@@ -31,6 +31,13 @@ def fastai_recipe(folder: Path) -> tuple[float, float]:
     learn.logger = lambda *a: None
     with learn.no_bar():
         learn.fine_tune(EPOCHS)
+    return learn
+
+
+def fastai_recipe(folder: Path) -> tuple[float, float]:
+    t0 = time.monotonic()
+    learn = fastai_learner(folder)
+    with learn.no_bar():
         err = float(learn.validate()[1])
     return err, time.monotonic() - t0
 

@@ -44,7 +44,7 @@ async def test_confusion_first_then_review_marks_apply_undo(tmp_path):
         await pilot.press("c", "l")  # change filters: all cells, label=cat
         await pilot.pause()
         assert "images/cat/im0.png" in app.marks["pets"]  # marks survive filter changes
-        await pilot.press("down", "2")  # quick relabel the next cat as label 2 (dog)
+        await pilot.press("right", "2")  # quick relabel the next cat as label 2 (dog)
         await pilot.press("a")
         await app.workers.wait_for_complete()
         await pilot.pause()

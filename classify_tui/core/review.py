@@ -2,7 +2,9 @@
 
 fastai's cleaner ranks training images by the loss of the model that memorised them, so a
 flipped label it has learnt looks clean. Here every image is scored by a model that never saw
-it: validation images by the main model, training images by K fold models (cross-validation).
+it. K fold models are trained over *all* kept images (each without its fold), so every image
+gets a held-out prediction from a model that saw (K-1)/K of the data; validation images, which the
+main model never saw either, average that with the main model's prediction.
 """
 
 from __future__ import annotations
@@ -47,25 +49,28 @@ def fold_indices(indices: list[int], k: int, seed: int) -> list[list[int]]:
 
 def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx: list[int], valid_probs,
                       on_event: OnEvent, cancel: threading.Event):
-    """(n, C) probabilities where row i comes from a model that did not train on image i."""
+    """(n, C) probabilities where row i comes only from models that did not train on image i.
+
+    Folds span every image rather than just the training split: with 3 folds a fold model
+    learns from 67% of the data instead of 53%, which is what lifts recall of flipped labels.
+    """
     import numpy as np
 
     n, c = len(items), len(recipe.labels)
     probs = np.zeros((n, c), dtype=np.float32)
-    probs[valid_idx] = valid_probs
-    valid_set = set(valid_idx)
-    train_idx = [i for i in range(n) if i not in valid_set]
     paths = [ws.root / r.path for r in items]
     targets = [r.label for r in items]
     k = max(2, recipe.folds)
     cfg = train_config(recipe)
-    for f, fold in enumerate(fold_indices(train_idx, k, recipe.seed)):
+    for f, fold in enumerate(fold_indices(list(range(n)), k, recipe.seed)):
         if not fold:
             continue
         on_event(Event("review", "progress", f"fold {f + 1}/{k}: training without {len(fold)} images", f, k))
         out = train_classifier(paths, targets, recipe.labels, fold, cfg, on_event, cancel, stage="review")
         probs[fold] = predict_probs(out.model, [paths[i] for i in fold], recipe.size, out.data_cfg,
                                     out.device.name, cancel=cancel)
+    if len(valid_idx):
+        probs[valid_idx] = (probs[valid_idx] + np.asarray(valid_probs, dtype=np.float32)) / 2
     on_event(Event("review", "progress", "scored every image out of fold", k, k))
     return probs
 
@@ -128,6 +133,6 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
     ranked = rank_rows(items, recipe.labels, probs, valid_idx)
     write_review(ws, ranked)
     suspects = sum(1 for r in ranked if r.predicted != r.label)
-    report["review"] = {"method": f"out-of-fold ({max(2, recipe.folds)} folds + validation)",
+    report["review"] = {"method": f"out-of-fold ({max(2, recipe.folds)} folds over all images; valid also by the main model)",
                         "suspects": suspects, "rows": len(ranked)}
     return {"rows": len(ranked), "suspects": suspects}

@@ -157,7 +157,8 @@ def train_classifier(
     learn.add_cb(cb)
     lr = cfg.lr or DEFAULT_LR
     on_event(Event(stage, "info", f"{cfg.arch} on {choice.name} ({choice.reason}), size {cfg.size}, "
-                   f"{cfg.epochs} epochs, lr {lr:g}, {len(paths) - len(valid_idx)} train / {len(valid_idx)} valid"))
+                   f"{cfg.epochs} epochs, lr {lr:g}, {len(paths) - len(valid_idx)} train / {len(valid_idx)} valid",
+                   data={"arch": cfg.arch, "device": choice.name, "size": cfg.size, "epochs": cfg.epochs, "lr": lr}))
     t0 = time.monotonic()
     with learn.no_bar():
         # One cycle over the whole network with discriminative rates. fastai's fine_tune spends

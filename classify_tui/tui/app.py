@@ -9,6 +9,7 @@ from textual.binding import Binding
 
 from ..core.cleaning import Decision, recover
 from ..core.workspace import Workspace
+from .thumbs import ThumbCache
 
 
 class ClassifyApp(App):
@@ -29,6 +30,7 @@ class ClassifyApp(App):
             from textual_image.widget import Image as image_widget_class
         self.image_widget_class = image_widget_class
         self.current_ws: Workspace | None = None
+        self.thumbs = ThumbCache()  # shared by every gallery, so going back and forth decodes nothing twice
 
     def on_mount(self) -> None:
         from .screens.home import HomeScreen

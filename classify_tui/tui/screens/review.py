@@ -1,4 +1,4 @@
-"""Review: the out-of-fold queue with real images; marks persist across filters until Apply."""
+"""Review: the out-of-fold queue as a gallery of real images; marks persist across filters."""
 
 from __future__ import annotations
 
@@ -7,11 +7,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import DataTable, Footer, OptionList, Static
+from textual.widgets import Footer, OptionList, Static
 
 from ...core.cleaning import Decision, apply_decisions, undo_last
 from ...core.errors import UserError
 from ...core.review import read_review
+from ..widgets.gallery import Gallery
+from .imageview import ImageView
 
 SPLITS = (None, "train", "valid")
 
@@ -64,22 +66,32 @@ class ReviewScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
         with Horizontal(id="review-body"):
-            yield DataTable(id="review-table", cursor_type="row")
+            yield Gallery(self.ws.root, self.app.image_widget_class, self._caption, self.app.thumbs, id="gallery")
             with Vertical(id="review-side"):
                 yield self.app.image_widget_class(id="preview")
-                yield Static("", id="details")
+        yield Static("", id="details")
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("mark", "actual", "pred", "p(act)", "p(pred)", "split", "reasons")
         self.reload()
+        self.query_one(Gallery).focus()
 
-    def reload(self) -> None:
+    def on_resize(self) -> None:
+        # the large side preview only where there is room for it; Enter gives one anywhere
+        self.query_one("#review-side").display = self.size.width >= 120
+
+    def _caption(self, r: dict[str, str]) -> str:
+        mark = self._mark_text(r["path"])
+        head = f"{r['label']}→{r['predicted']}" if r["label"] != r["predicted"] else r["label"]
+        why = r["reasons"].split(";")[0].split(":")[0] if r["reasons"] else r["split"]
+        return (f"[b]{head}[/b] {'[reverse]' + mark + '[/]' if mark else ''}\n"
+                f"{float(r['p_label']):.2f}/{float(r['p_predicted']):.2f} {r['split'][0]}\n[dim]{why}[/]")
+
+    def reload(self, keep_cursor: bool = False) -> None:
         self.queue = [r for r in read_review(self.ws) if (self.ws.root / r["path"]).exists()]
-        self.refilter()
+        self.refilter(keep_cursor)
 
-    def refilter(self) -> None:
+    def refilter(self, keep_cursor: bool = False) -> None:
         rows = self.queue
         if self.label_filter:
             rows = [r for r in rows if r["label"] == self.label_filter]
@@ -89,11 +101,7 @@ class ReviewScreen(Screen):
         if self.split_filter:
             rows = [r for r in rows if r["split"] == self.split_filter]
         self.shown = rows
-        table = self.query_one(DataTable)
-        table.clear()
-        for r in rows:
-            table.add_row(self._mark_text(r["path"]), r["label"], r["predicted"], r["p_label"], r["p_predicted"],
-                          r["split"], r["reasons"][:60], key=r["path"])
+        self.query_one(Gallery).set_items(rows, keep_cursor)
         self.update_title()
         self.show_current()
 
@@ -113,10 +121,12 @@ class ReviewScreen(Screen):
         return {"delete": "DEL", "keep": "keep"}.get(d.action, f"→{d.label}")
 
     def current(self) -> dict[str, str] | None:
-        table = self.query_one(DataTable)
-        if not self.shown or table.cursor_row >= len(self.shown):
-            return None
-        return self.shown[table.cursor_row]
+        return self.query_one(Gallery).current
+
+    def _details(self, row: dict[str, str]) -> str:
+        return (f"[b]{row['path']}[/b]  actual [b]{row['label']}[/b] p={row['p_label']}  "
+                f"predicted [b]{row['predicted']}[/b] p={row['p_predicted']}  {row['split']}  "
+                f"mark: {self._mark_text(row['path']) or '-'}\n{row['reasons'] or 'no other reasons'}")
 
     def show_current(self) -> None:
         row = self.current()
@@ -126,14 +136,17 @@ class ReviewScreen(Screen):
             preview.image = None
             details.update("nothing to review with these filters")
             return
-        preview.image = str(self.ws.root / row["path"])
-        details.update(
-            f"[b]{row['path']}[/b]\nactual [b]{row['label']}[/b] (p={row['p_label']})\n"
-            f"predicted [b]{row['predicted']}[/b] (p={row['p_predicted']})\n"
-            f"split {row['split']}  loss {row['loss']}\n{row['reasons']}\nmark: {self._mark_text(row['path']) or '-'}")
+        if preview.display:
+            preview.image = str(self.ws.root / row["path"])
+        details.update(self._details(row))
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_gallery_highlighted(self, event: Gallery.Highlighted) -> None:
         self.show_current()
+
+    def on_gallery_selected(self, event: Gallery.Selected) -> None:
+        row = self.current()
+        if row is not None:
+            self.app.push_screen(ImageView(self.ws.root / row["path"], self._details(row)))
 
     def _set_mark(self, decision: Decision | None) -> None:
         row = self.current()
@@ -143,11 +156,11 @@ class ReviewScreen(Screen):
             self.marks.pop(row["path"], None)
         else:
             self.marks[row["path"]] = decision
-        table = self.query_one(DataTable)
-        table.update_cell(row["path"], table.ordered_columns[0].key, self._mark_text(row["path"]))
+        gallery = self.query_one(Gallery)
+        gallery.refresh_item(gallery.cursor)
         self.update_title()
-        if decision is not None and table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1)
+        if decision is not None:
+            gallery.move_to(gallery.cursor + 1)
         self.show_current()
 
     def action_mark(self, action: str) -> None:

@@ -1,0 +1,209 @@
+"""Data: live search/download/verify progress, counts per label, rejects with reasons,
+a thumbnail grid per label and duplicate pairs side by side."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
+
+from ...core.errors import Cancelled, UserError
+from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
+from ...core.workspace import KEPT
+from ..messages import BuildFinished, CoreEvent
+from ..widgets.gallery import Gallery
+
+TABS = ("counts", "rejected", "thumbs", "dups")
+
+
+class DataScreen(Screen):
+    BINDINGS = [
+        *[Binding(str(i + 1), f"tab('{t}')", t, show=False, id=f"data.tab{i + 1}") for i, t in enumerate(TABS)],
+        Binding("l", "cycle_label", "Label", id="data.label"),
+        Binding("n", "pair(1)", "Next pair", id="data.next"),
+        Binding("p", "pair(-1)", "Prev pair", id="data.prev"),
+        Binding("t", "train", "Train", id="data.train"),
+        Binding("x", "cancel", "Cancel", id="data.cancel"),
+        Binding("escape", "back", "Back", id="data.back"),
+    ]
+
+    def __init__(self, ws, run: bool = False) -> None:
+        super().__init__()
+        self.ws, self.run_on_mount = ws, run
+        self.labels = ws.load_recipe().labels
+        self.label = self.labels[0] if self.labels else None
+        self.cancel = threading.Event()
+        self.running = False
+        self.pairs: list[DupPair] = []
+        self.pair_index = 0
+        self._last_refresh = 0.0
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Data — {self.ws.name}", id="title")
+        yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="status")
+        with TabbedContent(id="data-tabs"):
+            with TabPane("1 Counts", id="counts"):
+                yield DataTable(id="counts-table", cursor_type="row")
+            with TabPane("2 Rejected", id="rejected"):
+                yield DataTable(id="rejected-table", cursor_type="row")
+            with TabPane("3 Thumbnails", id="thumbs"):
+                yield Static("", id="thumbs-label")
+                yield Gallery(self.ws.root, self.app.image_widget_class, self._caption, self.app.thumbs,
+                              id="thumbs-gallery")
+            with TabPane("4 Duplicates", id="dups"):
+                yield Static("", id="pair-title")
+                with Horizontal(id="pair"):
+                    with Vertical(classes="pair-side"):
+                        yield self.app.image_widget_class(id="pair-a", classes="pair-img")
+                        yield Static("", id="pair-a-cap")
+                    with Vertical(classes="pair-side"):
+                        yield self.app.image_widget_class(id="pair-b", classes="pair-img")
+                        yield Static("", id="pair-b-cap")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#counts-table", DataTable).add_columns("label", *COUNT_COLUMNS)
+        self.query_one("#rejected-table", DataTable).add_columns("label", "status", "reason", "source")
+        self.refresh_data()
+        if self.run_on_mount:
+            self.start()
+
+    # -- the build through verify, in a thread worker -------------------------------------------
+    def start(self) -> None:
+        if self.running:
+            return
+        self.running = True
+        self.cancel.clear()
+        self.run_data()
+
+    @work(thread=True, exclusive=True, group="build")
+    def run_data(self) -> None:
+        from ...core.pipeline import BuildOptions, build
+
+        opts = BuildOptions(stop_after="verify", exports_dir=self.app.exports, cancel=self.cancel)
+        try:
+            report = build(self.ws, self.ws.load_recipe(), lambda ev: self.post_message(CoreEvent(ev)), opts)
+            self.post_message(BuildFinished(report))
+        except Cancelled:
+            self.post_message(BuildFinished(None, "cancelled; everything fetched so far is kept"))
+        except UserError as exc:
+            self.post_message(BuildFinished(None, str(exc)))
+        except Exception as exc:  # noqa: BLE001 - a worker must never crash the app
+            self.post_message(BuildFinished(None, f"{type(exc).__name__}: {exc}"))
+
+    def on_core_event(self, message: CoreEvent) -> None:
+        ev = message.event
+        if ev.total:
+            self.query_one(ProgressBar).update(total=ev.total, progress=ev.done or 0)
+        detail = ", ".join(f"{k} {v}" for k, v in ev.data.items() if isinstance(v, int)) if ev.data else ""
+        text = ev.message or (f"{ev.done}/{ev.total}" if ev.total else "")
+        self.query_one("#status", Static).update(f"[b]{ev.stage}[/b] {text} {detail}".rstrip())
+        now = time.monotonic()
+        if ev.kind == "end" or now - self._last_refresh > 0.5:  # the manifest is saved as work lands
+            self.refresh_data()
+
+    def on_build_finished(self, message: BuildFinished) -> None:
+        self.running = False
+        self.refresh_data()
+        if message.error:
+            self.notify(message.error, severity="warning")
+            self.query_one("#status", Static).update(f"stopped: {message.error}")
+        else:
+            v = (message.report or {}).get("counts", {}).get("verify", {})
+            self.query_one("#status", Static).update(
+                f"data ready: {v.get('kept_total', 0)} images kept. Press t to train.")
+
+    def action_cancel(self) -> None:
+        if self.running:
+            self.cancel.set()
+            self.query_one("#status", Static).update("cancelling...")
+
+    # -- views --------------------------------------------------------------------------------
+    def refresh_data(self) -> None:
+        self._last_refresh = time.monotonic()
+        rows = self.ws.load_manifest()
+        counts = status_counts(rows, self.labels)
+        table = self.query_one("#counts-table", DataTable)
+        table.clear()
+        for lb, per in counts.items():
+            table.add_row(lb, *[str(per[c]) for c in COUNT_COLUMNS], key=lb)
+        totals = [sum(per[c] for per in counts.values()) for c in COUNT_COLUMNS]
+        table.add_row("[b]total[/b]", *[f"[b]{n}[/b]" for n in totals], key="__total")
+        self.query_one("#title", Static).update(
+            f"Data — {self.ws.name}: {totals[0]} kept of {len(rows)} found ({', '.join(self.labels)})")
+        problems = self.query_one("#rejected-table", DataTable)
+        problems.clear()
+        for r in problem_rows(rows):
+            problems.add_row(r.label, r.status, r.reason[:70], r.source[-50:])
+        self.kept = [r for r in rows.values() if r.status == KEPT]
+        self.show_label()
+        self.pairs = duplicate_pairs(rows)
+        self.pair_index = min(self.pair_index, max(len(self.pairs) - 1, 0))
+        self.show_pair()
+
+    def _caption(self, item: dict) -> str:
+        flags = item.get("flags", "")
+        why = "near dup" if "near duplicate" in flags else ("x-label dup" if "cross-label" in flags else "")
+        return f"[b]{item['label']}[/b]\n{item['size']}\n[dim]{why}[/]"
+
+    def show_label(self, keep_cursor: bool = True) -> None:
+        items = [{"path": r.path, "label": r.label, "size": f"{r.width}×{r.height}", "flags": r.flags}
+                 for r in self.kept if r.label == self.label]
+        self.query_one("#thumbs-label", Static).update(
+            f"label [b]{self.label}[/b]: {len(items)} images  (l: next label, arrows move, enter: large view)")
+        self.query_one("#thumbs-gallery", Gallery).set_items(items, keep_cursor=keep_cursor)
+
+    def show_pair(self) -> None:
+        title = self.query_one("#pair-title", Static)
+        a, b = self.query_one("#pair-a"), self.query_one("#pair-b")
+        if not self.pairs:
+            title.update("no duplicate or near-duplicate pairs")
+            a.image = b.image = None
+            return
+        p = self.pairs[self.pair_index]
+        title.update(f"pair {self.pair_index + 1}/{len(self.pairs)}: [b]{p.kind}[/b]  (n/p: next/previous)")
+        for widget, cap, path, label in ((a, "#pair-a-cap", p.a, p.label_a), (b, "#pair-b-cap", p.b, p.label_b)):
+            full = self.ws.root / path
+            widget.image = self.app.thumbs.get(full)
+            self.query_one(cap, Static).update(f"[b]{label}[/b]  {path}" + ("" if full.exists() else "  (gone)"))
+
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "thumbs":
+            self.query_one("#thumbs-gallery", Gallery).focus()
+
+    def action_cycle_label(self) -> None:
+        if self.labels:
+            self.label = self.labels[(self.labels.index(self.label) + 1) % len(self.labels)]
+            self.show_label(keep_cursor=False)
+
+    def action_pair(self, step: int) -> None:
+        if self.pairs:
+            self.pair_index = (self.pair_index + step) % len(self.pairs)
+            self.show_pair()
+
+    def on_gallery_selected(self, event: Gallery.Selected) -> None:
+        from .imageview import ImageView
+
+        item = event.gallery.current
+        if item:
+            self.app.push_screen(ImageView(self.ws.root / item["path"], f"{item['label']}  {item['path']}  {item['size']}"))
+
+    def action_train(self) -> None:
+        if self.running:
+            self.notify("still fetching: wait, or press x to cancel")
+            return
+        self.app.open_train(self.ws)
+
+    def action_back(self) -> None:
+        if self.running:
+            self.notify("still running: press x to cancel first")
+            return
+        self.app.pop_screen()
