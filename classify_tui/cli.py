@@ -11,36 +11,11 @@ from .core.errors import Cancelled, UserError
 from .core.stages import STAGES
 
 
-def _default_name(labels: list[str], source: str) -> str:
-    kind = source.split(":", 1)[0]
-    if kind in ("digits", "mnist"):
-        return kind
-    if kind in ("folder", "urls"):
-        return Path(source.split(":", 1)[1]).stem or kind
-    import re
-
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", "-".join(labels))[:60].strip("-") or "workspace"
-
-
 def cmd_build(args: argparse.Namespace) -> int:
-    from .core.labels import parse_labels
     from .core.pipeline import BuildOptions, build
-    from .core.sources import discover_labels, split_source
-    from .core.workspace import Recipe, Workspace
+    from .core.recipes import prepare
 
-    labels = parse_labels(args.labels)
-    if args.name and not args.labels and not args.source:
-        ws = Workspace(Path(args.datasets) / args.name)
-        recipe = ws.load_recipe()  # resume with the stored recipe
-    else:
-        source = args.source or "ddg"
-        split_source(source)
-        if not labels:
-            labels = discover_labels(source)
-        name = args.name or _default_name(labels, source)
-        ws = Workspace(Path(args.datasets) / name)
-        recipe = ws.load_recipe() if ws.exists() else Recipe()
-        recipe.labels, recipe.source = labels, source
+    ws, recipe = prepare(Path(args.datasets), args.labels, args.source, args.name)
     for opt in ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "lr", "batch_size"):
         val = getattr(args, opt)
         if val is not None:

@@ -23,14 +23,21 @@ Image classifier fine-tuned with classify-tui ({arch}, {size}px, squish resize).
 ## Load it (plain timm, no pickle)
 
 ```python
-import timm
+{snippet}
+```
+"""
+
+SNIPPET = """import timm
 from PIL import Image
 m = timm.create_model("local-dir:{path}", pretrained=True).eval()
 t = timm.data.create_transform(**timm.data.resolve_data_config({{}}, model=m))
 p = m(t(Image.open("img.jpg").convert("RGB"))[None]).softmax(-1)[0]
-dict(zip(m.pretrained_cfg["label_names"], p.tolist()))  # label -> probability
-```
-"""
+dict(zip(m.pretrained_cfg["label_names"], p.tolist()))  # label -> probability"""
+
+
+def load_snippet(export_dir: Path) -> str:
+    """The five lines (plus the result) that load an export with plain timm."""
+    return SNIPPET.format(path=Path(export_dir).as_posix())
 
 
 def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: dict[str, Any]) -> dict[str, Any]:
@@ -47,8 +54,18 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
     card = CARD.format(
         name=ws.name, arch=recipe.arch, size=recipe.size, labels=", ".join(recipe.labels),
         n_images=report.get("n_train", 0) + report.get("n_valid", 0), n_train=report.get("n_train", "?"),
-        n_valid=report.get("n_valid", "?"), error_rate=report.get("error_rate", "?"), path=dest.as_posix(),
+        n_valid=report.get("n_valid", "?"), error_rate=report.get("error_rate", "?"), snippet=load_snippet(dest),
     )
     (dest / "README.md").write_text(card)
     report["export_dir"] = dest.as_posix()
     return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}
+
+
+def export_workspace(ws: Workspace, exports_dir: Path, on_event: OnEvent) -> Path:
+    """Export outside a build (the TUI's Export screen), journalled like the build's stage."""
+    report = ws.load_report()
+    counts = run_export(ws, ws.load_recipe(), exports_dir, on_event, report)
+    report.setdefault("counts", {})["export"] = counts
+    ws.journal("stage_done", stage="export", counts=counts)
+    ws.save_report(report)
+    return Path(counts["export_dir"])

@@ -19,7 +19,6 @@ class ClassifyApp(App):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, id="app.ctrl_c"),
         Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
-        Binding("b", "build", "Train/resume", id="app.build"),
     ]
 
     def __init__(self, datasets: Path, exports: Path, name: str | None = None, image_widget_class=None) -> None:
@@ -54,7 +53,34 @@ class ClassifyApp(App):
         elif ws.review_path.exists():
             self.open_review(ws)
         else:
-            self.notify(f"{name} is not trained yet: press b to train")
+            self.open_data(ws)
+            self.notify(f"{name} is not trained yet: press t to train")
+
+    def create_workspace(self, req) -> None:
+        """From the New form: save the recipe, then fetch the data live on the Data screen."""
+        from ..core.recipes import prepare
+
+        ws, recipe = prepare(self.datasets, req.labels, req.source, req.name or None)
+        if req.per_label:
+            recipe.per_label = req.per_label
+        if req.queries:
+            recipe.queries = req.queries
+        if req.excludes:
+            recipe.excludes = req.excludes
+        ws.ensure()
+        ws.save_recipe(recipe)
+        self.current_ws = ws
+        self.open_data(ws, run=True)
+
+    def open_data(self, ws: Workspace, run: bool = False) -> None:
+        from .screens.data import DataScreen
+
+        self.push_screen(DataScreen(ws, run=run))
+
+    def open_export(self, ws: Workspace) -> None:
+        from .screens.export import ExportScreen
+
+        self.push_screen(ExportScreen(ws))
 
     def open_review(self, ws: Workspace, label: str | None = None, cell: tuple[str, str] | None = None) -> None:
         from .screens.review import ReviewScreen
@@ -74,10 +100,6 @@ class ClassifyApp(App):
             self.pop_screen()
         if report.get("confusion_matrix"):
             self.push_screen(ConfusionScreen(ws, report))
-
-    def action_build(self) -> None:
-        if self.current_ws is not None:
-            self.open_train(self.current_ws)
 
 
 def create_app(datasets: Path, exports: Path, name: str | None = None, image_widget_class=None) -> ClassifyApp:

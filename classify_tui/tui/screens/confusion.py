@@ -24,6 +24,9 @@ class ConfusionScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_cell", "Review cell", id="cm.open"),
         Binding("v", "review_all", "Review all", id="cm.review"),
+        Binding("i", "data", "Data", id="cm.data"),
+        Binding("b", "train", "Retrain", id="cm.train"),
+        Binding("e", "export", "Export", id="cm.export"),
         Binding("escape", "app.pop_screen", "Back", id="cm.back"),
     ]
 
@@ -66,3 +69,12 @@ class ConfusionScreen(Screen):
 
     def action_review_all(self) -> None:
         self.app.open_review(self.ws)
+
+    def action_data(self) -> None:
+        self.app.open_data(self.ws)
+
+    def action_train(self) -> None:
+        self.app.open_train(self.ws, from_stage="train")
+
+    def action_export(self) -> None:
+        self.app.open_export(self.ws)

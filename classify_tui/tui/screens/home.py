@@ -9,16 +9,22 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
-from ...core.workspace import list_workspaces
+from ...core.workspace import Workspace, list_workspaces
 
 
 class HomeScreen(Screen):
-    BINDINGS = [Binding("enter", "open", "Open", id="home.open"), Binding("r", "refresh", "Refresh", id="home.refresh")]
+    BINDINGS = [
+        Binding("enter", "open", "Open", id="home.open"),
+        Binding("n", "new", "New", id="home.new"),
+        Binding("i", "data", "Data", id="home.data"),
+        Binding("b", "build", "Train/resume", id="home.build"),
+        Binding("r", "refresh", "Refresh", id="home.refresh"),
+    ]
 
     def compose(self) -> ComposeResult:
         yield Static("classify-tui — workspaces", id="title")
         yield DataTable(id="home-table", cursor_type="row")
-        yield Static("Create one headless: classify-tui build --source digits  (or --labels bird,kitten,puppy)", id="status")
+        yield Static("n: new workspace (or headless: classify-tui build --source digits)", id="status")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -38,11 +44,42 @@ class HomeScreen(Screen):
             table.add_row(ws.name, ",".join(labels)[:40], str(kept), f"{err:.3f}" if err is not None else "-", when,
                           key=ws.name)
 
-    def action_open(self) -> None:
+    def selected(self) -> Workspace | None:
         table = self.query_one(DataTable)
-        if table.row_count:
-            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-            self.app.open_workspace(str(key))
+        if not table.row_count:
+            self.notify("no workspaces yet: press n to create one")
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return Workspace(self.app.datasets / str(key))
+
+    def action_open(self) -> None:
+        ws = self.selected()
+        if ws is not None:
+            self.app.open_workspace(ws.name)
+
+    def action_data(self) -> None:
+        ws = self.selected()
+        if ws is not None:
+            self.app.current_ws = ws
+            self.app.open_data(ws)
+
+    def action_build(self) -> None:
+        ws = self.selected()
+        if ws is not None:
+            self.app.current_ws = ws
+            self.app.open_train(ws)
+
+    def action_new(self) -> None:
+        from .new import NewWorkspace
+
+        def created(req) -> None:
+            if req is not None:
+                self.app.create_workspace(req)
+
+        self.app.push_screen(NewWorkspace(), created)
+
+    def on_screen_resume(self) -> None:
+        self.action_refresh()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.app.open_workspace(str(event.row_key.value))

@@ -48,6 +48,7 @@ class ReviewScreen(Screen):
         Binding("c", "clear_cell", "All cells", id="review.cell"),
         Binding("a", "apply", "Apply", id="review.apply"),
         Binding("t", "retrain", "Retrain", id="review.retrain"),
+        Binding("e", "export", "Export", id="review.export"),
         Binding("escape", "app.pop_screen", "Back", id="review.back"),
         *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(1, 10)],
     ]
@@ -223,6 +224,9 @@ class ReviewScreen(Screen):
         except UserError as exc:
             self.app.call_from_thread(self.notify, str(exc), severity="error")
             return
+        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
+            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
+            return
         self.app.call_from_thread(self._applied, result.summary())
 
     def _applied(self, summary: str) -> None:
@@ -233,3 +237,6 @@ class ReviewScreen(Screen):
     def action_retrain(self) -> None:
         self.app.open_train(self.ws, from_stage="train")
 
+
+    def action_export(self) -> None:
+        self.app.open_export(self.ws)

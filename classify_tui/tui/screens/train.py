@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Static
+from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Sparkline, Static
 
 from ...core.errors import Cancelled, UserError
 from ...core.pipeline import BuildOptions, build
@@ -26,12 +26,15 @@ class TrainScreen(Screen):
         self.ws, self.from_stage = ws, from_stage
         self.cancel = threading.Event()
         self.running = False
+        self.losses: list[float] = []
 
     def compose(self) -> ComposeResult:
         recipe = self.ws.load_recipe()
         yield Static(f"Train — {self.ws.name}: {recipe.arch}, size {recipe.size or 'auto'}, "
                      f"{recipe.epochs or 'auto'} epochs, device {recipe.device}", id="title")
         yield ProgressBar(id="progress", show_eta=False)
+        yield Static("", id="status")
+        yield Sparkline([], id="loss-curve")
         yield DataTable(id="epochs")
         yield RichLog(id="log", wrap=True, markup=False)
         yield Footer()
@@ -59,6 +62,18 @@ class TrainScreen(Screen):
         bar = self.query_one(ProgressBar)
         if ev.total:
             bar.update(total=ev.total, progress=ev.done or 0)
+        if ev.kind == "batch" and "loss" in ev.data:
+            self.losses.append(ev.data["loss"])
+            self.query_one(Sparkline).data = self.losses[-300:]
+            d = ev.data
+            self.query_one("#status", Static).update(
+                f"[b]{ev.stage}[/b] epoch {d.get('epoch')}/{d.get('epochs')} batch {ev.done}/{ev.total}  "
+                f"loss {d['loss']:.3f}  {d.get('images_per_s', 0):.0f} img/s   (loss curve below, x cancels)")
+        if ev.kind == "info" and "device" in ev.data:
+            d = ev.data
+            self.query_one("#title", Static).update(
+                f"Train — {self.ws.name}: {d['arch']}, size {d['size']}, {d['epochs']} epochs, "
+                f"device [b]{d['device']}[/b] (asked: {self.ws.load_recipe().device}), lr {d['lr']:g}")
         if ev.kind == "epoch":
             d = ev.data
             self.query_one(DataTable).add_row(ev.stage, f"{d.get('epoch')}/{d.get('epochs')}",

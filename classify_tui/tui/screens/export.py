@@ -1,0 +1,131 @@
+"""Export: write the safetensors export, show how to load it, and predict on a typed path."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Static
+
+from ...core.errors import UserError
+from ...core.export import export_workspace, load_snippet
+
+
+def prob_bars(probs: dict[str, float], width: int = 24, top: int = 10) -> str:
+    lines = []
+    for label, p in sorted(probs.items(), key=lambda kv: -kv[1])[:top]:
+        bar = "█" * round(p * width)
+        lines.append(f"{label[:14]:>14} {bar:<{width}} {p:.3f}")
+    return "\n".join(lines)
+
+
+class ExportScreen(Screen):
+    AUTO_FOCUS = ""  # keys x and p act on the screen until the user asks for the path box
+    BINDINGS = [
+        Binding("x", "export", "Export", id="export.export"),
+        Binding("p", "focus_path", "Predict a file", id="export.predict"),
+        Binding("escape", "back", "Back", id="export.back", priority=True),
+    ]
+
+    def __init__(self, ws) -> None:
+        super().__init__()
+        self.ws = ws
+        self.dest = Path()  # set on mount, when the app is known
+        self.model = None  # loaded lazily on the first prediction
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"Export — {self.ws.name}", id="title")
+        yield Static("", id="export-status")
+        yield Static("", id="snippet")
+        yield Input(placeholder="p: type a path to an image, then Enter to predict", id="predict-path")
+        with Horizontal(id="predict-body"):
+            yield self.app.image_widget_class(id="predict-img")
+            with Vertical():
+                yield Static("", id="predict-out")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.dest = self.app.exports / self.ws.name
+        self.show_status()
+
+    def action_focus_path(self) -> None:
+        self.query_one(Input).focus()
+
+    def action_back(self) -> None:
+        if self.focused is self.query_one(Input):
+            self.set_focus(None)  # escape leaves the path box first, so x and p work again
+        else:
+            self.app.pop_screen()
+
+    def show_status(self) -> None:
+        status = self.query_one("#export-status", Static)
+        snippet = self.query_one("#snippet", Static)
+        if (self.dest / "model.safetensors").exists():
+            size = (self.dest / "model.safetensors").stat().st_size / 1e6
+            status.update(f"exported: [b]{self.dest}[/b]  (model.safetensors {size:.1f} MB, config.json, README.md)"
+                          "   x exports again")
+            snippet.update(load_snippet(self.dest))
+        else:
+            status.update("not exported yet: press x to export the trained model")
+            snippet.update("")
+
+    def action_export(self) -> None:
+        self.export_worker()
+
+    @work(thread=True, exclusive=True, group="export")
+    def export_worker(self) -> None:
+        try:
+            dest = export_workspace(self.ws, self.app.exports, lambda ev: None)
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
+            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
+            return
+        self.model = None
+        self.app.call_from_thread(self._exported, dest)
+
+    def _exported(self, dest: Path) -> None:
+        self.dest = dest
+        self.show_status()
+        self.notify(f"exported to {dest}")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        path = Path(event.value.strip()).expanduser()
+        if not event.value.strip():
+            return
+        if not (self.dest / "model.safetensors").exists():
+            self.notify("export first (x)", severity="warning")
+            return
+        self.query_one("#predict-out", Static).update(f"predicting {path} ...")
+        self.predict_worker(path)
+
+    @work(thread=True, exclusive=True, group="predict")
+    def predict_worker(self, path: Path) -> None:
+        from ...core.predict import load_exported, predict_paths
+
+        try:
+            if self.model is None:
+                self.model = load_exported(self.dest)
+            pred = predict_paths(self.model, [path])[0]
+        except UserError as exc:
+            self.app.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
+            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
+            return
+        self.app.call_from_thread(self._predicted, path, pred)
+
+    def _predicted(self, path: Path, pred) -> None:
+        out = self.query_one("#predict-out", Static)
+        img = self.query_one("#predict-img")
+        if pred.error:
+            img.image = None
+            out.update(f"[red]{path}: {pred.error}[/]")
+            return
+        img.image = self.app.thumbs.get(path)
+        out.update(f"[b]{pred.label}[/b] p={pred.prob:.3f}\n\n{prob_bars(pred.probs)}")
