@@ -17,6 +17,7 @@ from ...core.errors import Cancelled, UserError
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
 from ...core.workspace import KEPT
 from ..messages import BuildFinished, CoreEvent
+from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
 
 TABS = ("counts", "rejected", "thumbs", "dups")
@@ -61,10 +62,10 @@ class DataScreen(Screen):
                 yield Static("", id="pair-title")
                 with Horizontal(id="pair"):
                     with Vertical(classes="pair-side"):
-                        yield self.app.image_widget_class(id="pair-a", classes="pair-img")
+                        yield FitImage(self.app.image_widget_class, id="pair-a", classes="pair-img")
                         yield Static("", id="pair-a-cap")
                     with Vertical(classes="pair-side"):
-                        yield self.app.image_widget_class(id="pair-b", classes="pair-img")
+                        yield FitImage(self.app.image_widget_class, id="pair-b", classes="pair-img")
                         yield Static("", id="pair-b-cap")
         yield Footer()
 
@@ -72,6 +73,8 @@ class DataScreen(Screen):
         self.query_one("#counts-table", DataTable).add_columns("label", *COUNT_COLUMNS)
         self.query_one("#rejected-table", DataTable).add_columns("label", "status", "reason", "source")
         self.refresh_data()
+        self.query_one(ProgressBar).display = False
+        self.query_one("#status", Static).update("1-4 switch tabs · t train · escape back")
         if self.run_on_mount:
             self.start()
 
@@ -81,6 +84,7 @@ class DataScreen(Screen):
             return
         self.running = True
         self.cancel.clear()
+        self.query_one(ProgressBar).display = True
         self.run_data()
 
     @work(thread=True, exclusive=True, group="build")
@@ -111,6 +115,7 @@ class DataScreen(Screen):
 
     def on_build_finished(self, message: BuildFinished) -> None:
         self.running = False
+        self.query_one(ProgressBar).display = False
         self.refresh_data()
         if message.error:
             self.notify(message.error, severity="warning")

@@ -13,14 +13,14 @@ from textual.widgets import Footer, Input, Static
 
 from ...core.errors import UserError
 from ...core.export import export_workspace, load_snippet
+from ..widgets.fitimage import FitImage
 
 
-def prob_bars(probs: dict[str, float], width: int = 24, top: int = 10) -> str:
-    lines = []
-    for label, p in sorted(probs.items(), key=lambda kv: -kv[1])[:top]:
-        bar = "█" * round(p * width)
-        lines.append(f"{label[:14]:>14} {bar:<{width}} {p:.3f}")
-    return "\n".join(lines)
+def prob_bars(probs: dict[str, float], width: int = 16, top: int = 10) -> str:
+    """Top-k probabilities as text bars, narrow enough for half of an 80-column screen."""
+    shown = sorted(probs.items(), key=lambda kv: -kv[1])[:top]
+    pad = min(max((len(k) for k, _ in shown), default=1), 14)
+    return "\n".join(f"{k[:pad]:>{pad}} {'█' * round(p * width):<{width}} {p:.3f}" for k, p in shown)
 
 
 class ExportScreen(Screen):
@@ -43,7 +43,7 @@ class ExportScreen(Screen):
         yield Static("", id="snippet")
         yield Input(placeholder="p: type a path to an image, then Enter to predict", id="predict-path")
         with Horizontal(id="predict-body"):
-            yield self.app.image_widget_class(id="predict-img")
+            yield FitImage(self.app.image_widget_class, id="predict-img")
             with Vertical():
                 yield Static("", id="predict-out")
         yield Footer()

@@ -10,6 +10,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Static
 
+from ..widgets.fitimage import FitImage
+
 
 class ImageView(ModalScreen[None]):
     BINDINGS = [Binding("escape,enter,space,q", "dismiss", "Close", id="view.close")]
@@ -20,6 +22,6 @@ class ImageView(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="view-box"):
-            yield self.app.image_widget_class(str(self.path), id="view-img")
+            yield FitImage(self.app.image_widget_class, str(self.path), id="view-img")
             yield Static(self.details, id="view-details")
         yield Footer()

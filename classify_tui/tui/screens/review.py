@@ -12,6 +12,7 @@ from textual.widgets import Footer, OptionList, Static
 from ...core.cleaning import Decision, apply_decisions, undo_last
 from ...core.errors import UserError
 from ...core.review import read_review
+from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
 from .imageview import ImageView
 
@@ -69,7 +70,7 @@ class ReviewScreen(Screen):
         with Horizontal(id="review-body"):
             yield Gallery(self.ws.root, self.app.image_widget_class, self._caption, self.app.thumbs, id="gallery")
             with Vertical(id="review-side"):
-                yield self.app.image_widget_class(id="preview")
+                yield FitImage(self.app.image_widget_class, id="preview")
         yield Static("", id="details")
         yield Footer()
 
@@ -125,8 +126,8 @@ class ReviewScreen(Screen):
         return self.query_one(Gallery).current
 
     def _details(self, row: dict[str, str]) -> str:
-        return (f"[b]{row['path']}[/b]  actual [b]{row['label']}[/b] p={row['p_label']}  "
-                f"predicted [b]{row['predicted']}[/b] p={row['p_predicted']}  {row['split']}  "
+        return (f"[b]{row['path']}[/b]  actual [b]{row['label']}[/b] (p={row['p_label']})  "
+                f"predicted [b]{row['predicted']}[/b] (p={row['p_predicted']})  {row['split']}  "
                 f"mark: {self._mark_text(row['path']) or '-'}\n{row['reasons'] or 'no other reasons'}")
 
     def show_current(self) -> None:
@@ -137,7 +138,7 @@ class ReviewScreen(Screen):
             preview.image = None
             details.update("nothing to review with these filters")
             return
-        if preview.display:
+        if self.query_one("#review-side").display:
             preview.image = str(self.ws.root / row["path"])
         details.update(self._details(row))
 

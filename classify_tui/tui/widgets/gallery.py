@@ -17,7 +17,7 @@ from textual.widgets import Static
 
 from ..thumbs import ThumbCache
 
-TILE_W, TILE_H = 20, 9  # must match .tile in app.tcss; an unsized image widget collapses to one cell
+TILE_W, TILE_H = 20, 8  # must match .tile in app.tcss; an unsized image widget collapses to one cell
 
 
 class Tile(Vertical):
