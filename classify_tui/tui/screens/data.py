@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -140,7 +141,7 @@ class DataScreen(Screen):
         for lb, per in counts.items():
             table.add_row(lb, *[str(per[c]) for c in COUNT_COLUMNS], key=lb)
         totals = [sum(per[c] for per in counts.values()) for c in COUNT_COLUMNS]
-        table.add_row("[b]total[/b]", *[f"[b]{n}[/b]" for n in totals], key="__total")
+        table.add_row(Text("total", style="bold"), *[Text(str(n), style="bold") for n in totals], key="__total")
         self.query_one("#title", Static).update(
             f"Data — {self.ws.name}: {totals[0]} kept of {len(rows)} found ({', '.join(self.labels)})")
         problems = self.query_one("#rejected-table", DataTable)
