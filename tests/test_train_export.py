@@ -27,6 +27,10 @@ def test_report_and_review(built):
     assert report["error_rate"] < 0.35  # 3 classes: chance is 0.67
     cm = report["confusion_matrix"]
     assert len(cm) == 3 and sum(map(sum, cm)) == report["n_valid"]
+    off_diagonal = sum(cm[i][j] for i in range(3) for j in range(3) if i != j)
+    assert len(report["misclassified"]) == off_diagonal  # a cell opens exactly what it counts
+    for path, actual, predicted in report["misclassified"]:
+        assert (ws / path).exists() and actual != predicted
     for key in ("counts", "seconds", "most_confused", "device", "arch", "size", "epochs", "export_dir", "history"):
         assert key in report
     assert report["device"] == "cpu" and report["history"][0]["round"] == 1

@@ -25,7 +25,8 @@ def make_ws(tmp_path):
     ws.save_manifest(rows)
     ws.review_path.write_text("\n".join(review) + "\n")
     ws.save_report({"labels": ["cat", "dog"], "error_rate": 0.25, "confusion_matrix": [[2, 1], [0, 3]],
-                    "most_confused": [["cat", "dog", 1]]})
+                    "most_confused": [["cat", "dog", 1]],
+                    "misclassified": [["images/cat/im0.png", "cat", "dog"]]})
     return ws
 
 

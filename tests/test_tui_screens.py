@@ -183,3 +183,17 @@ async def test_main_screens_screenshots_at_80x24_and_160x50(tmp_path):
         assert "Confusion" in cm and "cat" in cm and "dog" in cm
         assert "Review" in review and "cat→dog" in review and "Delete" in review
         assert "▀" in (tmp_path / "review.svg").read_text() or "▄" in (tmp_path / "review.svg").read_text()
+
+
+async def test_quit_stops_a_running_build(tmp_path):
+    """q while fetching must stop the worker thread, not leave it running without a UI."""
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.press("n")
+        await pilot.pause()
+        app.screen.query_one("#new-source").value = "digits"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DataScreen" and app.screen.running
+        await pilot.press("q")
+        assert app.cancel_events and all(ev.is_set() for ev in app.cancel_events)

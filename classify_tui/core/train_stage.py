@@ -61,6 +61,9 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
     report.update(
         labels=recipe.labels, error_rate=round(err, 4), n_train=len(train_idx), n_valid=len(valid_idx),
         confusion_matrix=cm, most_confused=most_confused(cm, recipe.labels),
+        # the off-diagonal cells' images, so a confusion cell opens exactly the images it counts
+        misclassified=[[items[i].path, recipe.labels[y[k]], recipe.labels[pred[k]]]
+                       for k, i in enumerate(valid_idx) if pred[k] != y[k]],
         device=out.device.name, arch=recipe.arch, size=recipe.size, epochs=recipe.epochs,
         lr=cfg.lr or None, images_per_s=round(out.images_per_s, 1),
     )

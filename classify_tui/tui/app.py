@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from textual.app import App
@@ -29,7 +30,14 @@ class ClassifyApp(App):
             from textual_image.widget import Image as image_widget_class
         self.image_widget_class = image_widget_class
         self.current_ws: Workspace | None = None
+        self.cancel_events: list[threading.Event] = []  # running builds', so quitting stops them
         self.thumbs = ThumbCache()  # shared by every gallery, so going back and forth decodes nothing twice
+
+    async def action_quit(self) -> None:
+        """Quit, and stop any training thread at its next batch instead of leaving it running."""
+        for ev in self.cancel_events:
+            ev.set()
+        self.exit()
 
     def on_mount(self) -> None:
         from .screens.home import HomeScreen

@@ -71,6 +71,7 @@ class DataScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.cancel_events.append(self.cancel)
         self.query_one("#counts-table", DataTable).add_columns("label", *COUNT_COLUMNS)
         self.query_one("#rejected-table", DataTable).add_columns("label", "status", "reason", "source")
         self.refresh_data()

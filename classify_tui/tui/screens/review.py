@@ -51,7 +51,7 @@ class ReviewScreen(Screen):
         Binding("t", "retrain", "Retrain", id="review.retrain"),
         Binding("e", "export", "Export", id="review.export"),
         Binding("escape", "app.pop_screen", "Back", id="review.back"),
-        *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(1, 10)],
+        *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(10)],
     ]
 
     def __init__(self, ws, labels: list[str], label: str | None = None, cell: tuple[str, str] | None = None) -> None:
@@ -59,6 +59,7 @@ class ReviewScreen(Screen):
         self.ws, self.labels = ws, labels
         self.label_filter, self.cell_filter, self.split_filter = label, cell, None
         self.queue: list[dict[str, str]] = []
+        self.report = ws.load_report()
         self.shown: list[dict[str, str]] = []
 
     @property
@@ -99,7 +100,11 @@ class ReviewScreen(Screen):
             rows = [r for r in rows if r["label"] == self.label_filter]
         if self.cell_filter:
             a, p = self.cell_filter
-            rows = [r for r in rows if r["label"] == a and r["predicted"] == p]
+            if a != p and "misclassified" in self.report:  # exactly what the confusion matrix counted
+                cell = {path for path, act, pred in self.report["misclassified"] if (act, pred) == (a, p)}
+                rows = [r for r in rows if r["path"] in cell]
+            else:
+                rows = [r for r in rows if r["label"] == a and r["predicted"] == p]
         if self.split_filter:
             rows = [r for r in rows if r["split"] == self.split_filter]
         self.shown = rows
@@ -170,10 +175,17 @@ class ReviewScreen(Screen):
         if row:
             self._set_mark(Decision(row["path"], action))
 
+    def quick_label(self, n: int) -> str | None:
+        """Key n picks the label named n if there is one (digits), else the n-th label (1-9)."""
+        if str(n) in self.labels:
+            return str(n)
+        return self.labels[n - 1] if 1 <= n <= len(self.labels) else None
+
     def action_quick(self, n: int) -> None:
         row = self.current()
-        if row and n <= len(self.labels):
-            self._set_mark(Decision(row["path"], "relabel", self.labels[n - 1]))
+        label = self.quick_label(n)
+        if row and label is not None:
+            self._set_mark(Decision(row["path"], "relabel", label))
 
     def action_relabel(self) -> None:
         row = self.current()

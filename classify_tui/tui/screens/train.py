@@ -40,6 +40,7 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self.app.cancel_events.append(self.cancel)
         self.query_one(DataTable).add_columns("stage", "epoch", "train loss", "valid loss", "error", "img/s")
         self.running = True
         self.run_build()
