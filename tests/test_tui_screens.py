@@ -197,3 +197,24 @@ async def test_quit_stops_a_running_build(tmp_path):
         assert type(app.screen).__name__ == "DataScreen" and app.screen.running
         await pilot.press("q")
         assert app.cancel_events and all(ev.is_set() for ev in app.cancel_events)
+
+
+async def test_train_screen_reports_a_failed_build_without_crashing(tmp_path):
+    """The build runs in a child process; its expected failure becomes a notification."""
+    from classify_tui.core.workspace import Recipe, Workspace
+
+    ws = Workspace(tmp_path / "datasets" / "bad")
+    ws.ensure()
+    ws.save_recipe(Recipe(labels=["0", "x"], source="digits"))
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("b")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "TrainScreen"
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert not app.screen.running
+        assert any("no usable images for label(s) x" in n.message for n in app._notifications)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HomeScreen"

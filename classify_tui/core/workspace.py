@@ -8,6 +8,7 @@ Layout of ``datasets/NAME/``::
     manifest.csv            one row per candidate ever seen, written atomically
     journal.jsonl           append-only log of every change; undo and crash recovery read it
     recipe.json             labels, source and options, so a re-run resumes and reproduces
+    build.log               what native libraries wrote while the TUI ran a build (core/isolated.py)
 """
 
 from __future__ import annotations

@@ -91,11 +91,14 @@ class DataScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def run_data(self) -> None:
-        from ...core.pipeline import BuildOptions, build
+        from dataclasses import asdict
 
-        opts = BuildOptions(stop_after="verify", exports_dir=self.app.exports, cancel=self.cancel)
-        try:
-            report = build(self.ws, self.ws.load_recipe(), lambda ev: self.post_message(CoreEvent(ev)), opts)
+        from ...core.isolated import build_in_process
+
+        try:  # in a child process: see core/isolated.py for why
+            report = build_in_process(self.ws.root, asdict(self.ws.load_recipe()),
+                                      lambda ev: self.post_message(CoreEvent(ev)), self.cancel,
+                                      stop_after="verify", exports_dir=self.app.exports)
             self.post_message(BuildFinished(report))
         except Cancelled:
             self.post_message(BuildFinished(None, "cancelled; everything fetched so far is kept"))

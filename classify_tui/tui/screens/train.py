@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Sparkline, Static
 
 from ...core.errors import Cancelled, UserError
-from ...core.pipeline import BuildOptions, build
+from ...core.isolated import build_in_process
 from ..messages import BuildFinished, CoreEvent
 
 
@@ -47,9 +47,12 @@ class TrainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def run_build(self) -> None:
-        opts = BuildOptions(from_stage=self.from_stage, exports_dir=self.app.exports, cancel=self.cancel)
-        try:
-            report = build(self.ws, self.ws.load_recipe(), lambda ev: self.post_message(CoreEvent(ev)), opts)
+        from dataclasses import asdict
+
+        try:  # in a child process: see core/isolated.py for why
+            report = build_in_process(self.ws.root, asdict(self.ws.load_recipe()),
+                                      lambda ev: self.post_message(CoreEvent(ev)), self.cancel,
+                                      from_stage=self.from_stage, exports_dir=self.app.exports)
             self.post_message(BuildFinished(report))
         except Cancelled:
             self.post_message(BuildFinished(None, "cancelled; the workspace is unchanged and resumable"))

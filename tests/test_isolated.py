@@ -1,0 +1,29 @@
+"""The TUI's child-process build: events relayed, report returned, errors and cancel mapped."""
+
+import threading
+from dataclasses import asdict
+
+import pytest
+
+from classify_tui.core.errors import Cancelled, UserError
+from classify_tui.core.isolated import build_in_process
+from classify_tui.core.workspace import Recipe
+
+
+def test_events_and_report_come_back(tmp_path):
+    events = []
+    report = build_in_process(tmp_path / "w", asdict(Recipe(labels=["0", "1"], source="digits")), events.append,
+                              threading.Event(), stop_after="verify", exports_dir=tmp_path / "exports")
+    assert report["counts"]["verify"]["per_label"] == {"0": 178, "1": 182}
+    assert {e.stage for e in events} == {"search", "download", "verify"}
+    assert len(list((tmp_path / "w/images/1").iterdir())) == 182
+
+
+def test_user_error_and_cancel_are_relayed(tmp_path):
+    with pytest.raises(UserError, match="no usable images for label"):
+        build_in_process(tmp_path / "a", asdict(Recipe(labels=["0", "x"], source="digits")), lambda e: None,
+                         threading.Event(), stop_after="train")
+    cancel = threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        build_in_process(tmp_path / "b", asdict(Recipe(labels=["0"], source="digits")), lambda e: None, cancel)
