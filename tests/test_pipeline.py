@@ -128,3 +128,18 @@ def test_expected_failures_are_one_line_errors(tmp_path, capsys):
     assert main(["--datasets", str(tmp_path), "undo", "nope"]) == 2
     with pytest.raises(UserError):
         build(Workspace(tmp_path / "x"), Recipe(labels=["a"], source="bogus"))
+
+
+def test_mnist_offline_is_a_one_line_error(tmp_path, monkeypatch, capsys):
+    import fastai.data.external as external
+
+    def offline(*args, **kwargs):
+        raise OSError("[Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(external, "untar_data", offline)
+    rc = main(["--datasets", str(tmp_path / "datasets"), "build", "--source", "mnist", "--stop-after", "search"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "could not download MNIST" in err and "--source digits" in err
+    assert "Traceback" not in err
+    assert [ln for ln in err.splitlines() if ln.startswith("classify-tui:")] == [
+        "classify-tui: error: could not download MNIST (OSError); offline? use --source digits instead"]

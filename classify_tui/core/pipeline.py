@@ -53,13 +53,28 @@ def stage_index(name: str) -> int:
 
 
 def _done_stages(ws: Workspace) -> set[str]:
-    """Stages whose last completion is newer than the last change that invalidates them."""
+    """Stages whose last completion is newer than the last change that invalidates them.
+
+    An undo that exactly reverses the latest apply restores what that apply invalidated, so
+    apply-then-undo does not force a retrain of unchanged data.
+    """
     done: set[str] = set()
+    before_apply: dict[str, set[str]] = {}  # apply_id -> stages done just before it
+    last_change = ""
     for rec in ws.read_journal():
         op = rec.get("op")
         if op == "stage_done":
             done.add(rec["stage"])
+            last_change = ""
+        elif op == "undo_end" and rec.get("of") and rec.get("of") == last_change:
+            done = before_apply.pop(rec["of"], done)
+            last_change = ""
         elif op in ("apply_end", "undo_end", "stage_reset"):
+            if op == "apply_end":
+                before_apply[rec.get("apply_id", "")] = set(done)
+                last_change = rec.get("apply_id", "")
+            else:
+                last_change = ""
             # Cleaning changes the data: everything from train on is stale.
             for s in STAGES[stage_index(rec.get("stage", "train")) :]:
                 done.discard(s)
