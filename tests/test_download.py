@@ -78,3 +78,18 @@ def test_cancel_leaves_no_partial_files(http_server, tmp_path):
     except Exception as exc:
         assert type(exc).__name__ == "Cancelled"
     assert not list((tmp_path / "incoming").glob("*.part"))
+
+
+def test_dns_rebinding_is_refused_at_connect(http_server, tmp_path, monkeypatch):
+    """A search result whose host looked public when checked but resolves to loopback when the
+    client connects (DNS rebinding) is refused: the client connects only to what it checked."""
+    import classify_tui.core.download as download
+
+    base, routes = http_server
+    routes["/secret.png"] = ("image/png", png_bytes())
+    monkeypatch.setattr(download, "url_problem", lambda url, guard: None)  # the first lookup said "public"
+    res = run([("guarded", Candidate("x", f"{base}/secret.png", guard=True)),
+               ("own", Candidate("x", f"{base}/secret.png", guard=False))], tmp_path)
+    assert not res["guarded"].ok and res["guarded"].refused
+    assert "non-public address 127.0.0.1" in res["guarded"].reason
+    assert res["own"].ok  # the user's own URLs (urls: source) may be on the LAN

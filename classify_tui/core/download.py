@@ -9,11 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from .errors import Cancelled
 from .events import Event, OnEvent
-from .netguard import url_problem
+from .netguard import REFUSED, public_only_backend, url_problem
 from .sniff import describe_non_image, sniff
 from .sources import Candidate
 
@@ -42,15 +43,27 @@ class FetchResult:
     refused: bool = False  # we looked and said no (private host, not an image, too big)
 
 
-def _make_client(opts: DownloadOptions):
+def _make_client(opts: DownloadOptions, guard: bool):
+    """``guard``: connect only to public addresses, checked at connect time (search results)."""
     import httpx
 
     timeout = httpx.Timeout(connect=opts.connect_timeout, read=opts.read_timeout, write=opts.read_timeout, pool=None)
     limits = httpx.Limits(max_connections=opts.workers * 2, max_keepalive_connections=opts.workers)
+    kwargs: dict[str, Any] = {"limits": limits}
+    if guard and not _env_proxies():  # behind a proxy the proxy resolves: the URL check is all we have
+        transport = httpx.HTTPTransport(limits=limits)
+        transport._pool._network_backend = public_only_backend()  # httpx exposes no public hook
+        kwargs = {"transport": transport}
     return httpx.Client(
-        timeout=timeout, limits=limits, follow_redirects=False,
-        headers={"User-Agent": USER_AGENT, "Accept": "image/*,*/*;q=0.8"},
+        timeout=timeout, follow_redirects=False,
+        headers={"User-Agent": USER_AGENT, "Accept": "image/*,*/*;q=0.8"}, **kwargs,
     )
+
+
+def _env_proxies() -> bool:
+    from urllib.request import getproxies
+
+    return any(k in getproxies() for k in ("http", "https", "all"))
 
 
 def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, cancel: threading.Event) -> FetchResult:
@@ -109,6 +122,10 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
             return FetchResult(False, "read timeout", current)
         except httpx.TooManyRedirects:
             return FetchResult(False, "too many redirects", current)
+        except httpx.ConnectError as exc:
+            if str(exc).startswith(REFUSED):  # the DNS answer changed to a private address
+                return FetchResult(False, str(exc)[len(REFUSED):].strip(), current, refused=True)
+            return FetchResult(False, f"ConnectError: {exc}".strip(": "), current)
         except httpx.HTTPError as exc:
             return FetchResult(False, f"{type(exc).__name__}: {exc}".strip(": "), current)
         except OSError as exc:
@@ -155,14 +172,21 @@ def download_all(
     total = len(jobs)
     if not total:
         return
-    client = _make_client(opts)
+    clients: dict[bool, Any] = {}  # guarded (search results) and plain (the user's own URLs)
+    clients_lock = threading.Lock()
+
+    def client_for(guard: bool):
+        with clients_lock:
+            if guard not in clients:
+                clients[guard] = _make_client(opts, guard)
+            return clients[guard]
 
     def work(row_id: str, cand: Candidate) -> FetchResult:
         if cancel.is_set():
             raise Cancelled()
         dest = incoming / row_id
         if cand.is_remote:
-            return fetch(client, cand.source, dest, opts, cand.guard, cancel)
+            return fetch(client_for(cand.guard), cand.source, dest, opts, cand.guard, cancel)
         return materialise_local(cand, dest)
 
     done = 0
@@ -200,4 +224,5 @@ def download_all(
     finally:
         cancel_pending = cancel.is_set()
         pool.shutdown(wait=True, cancel_futures=cancel_pending)
-        client.close()
+        for client in clients.values():
+            client.close()
