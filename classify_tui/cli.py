@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # Verify rejects oversized images itself; PIL's warning would only print over the progress/TUI.
     warnings.filterwarnings("ignore", message=".*decompression bomb.*")
+    # timm and fastai decorate with torch.jit.script at import; torch 2.10+ warns about it there.
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
