@@ -14,12 +14,12 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
 
-from ...core.errors import Cancelled, UserError
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
 from ...core.workspace import KEPT
 from ..messages import BuildFinished, CoreEvent
 from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
+from ..workers import relay_build
 
 TABS = ("counts", "rejected", "thumbs", "dups")
 
@@ -91,21 +91,7 @@ class DataScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def run_data(self) -> None:
-        from dataclasses import asdict
-
-        from ...core.isolated import build_in_process
-
-        try:  # in a child process: see core/isolated.py for why
-            report = build_in_process(self.ws.root, asdict(self.ws.load_recipe()),
-                                      lambda ev: self.post_message(CoreEvent(ev)), self.cancel,
-                                      stop_after="verify", exports_dir=self.app.exports)
-            self.post_message(BuildFinished(report))
-        except Cancelled:
-            self.post_message(BuildFinished(None, "cancelled; everything fetched so far is kept"))
-        except UserError as exc:
-            self.post_message(BuildFinished(None, str(exc)))
-        except Exception as exc:  # noqa: BLE001 - a worker must never crash the app
-            self.post_message(BuildFinished(None, f"{type(exc).__name__}: {exc}"))
+        relay_build(self, self.cancel, "cancelled; everything fetched so far is kept", stop_after="verify")
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event

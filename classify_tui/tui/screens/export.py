@@ -11,9 +11,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from ...core.errors import UserError
 from ...core.export import export_workspace, load_snippet
 from ..widgets.fitimage import FitImage
+from ..workers import call_core
 
 
 def prob_bars(probs: dict[str, float], width: int = 16, top: int = 10) -> str:
@@ -78,18 +78,10 @@ class ExportScreen(Screen):
 
     @work(thread=True, exclusive=True, group="export")
     def export_worker(self) -> None:
-        try:
-            dest = export_workspace(self.ws, self.app.exports, lambda ev: None)
-        except UserError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
-            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
-            return
-        self.model = None
-        self.app.call_from_thread(self._exported, dest)
+        call_core(self, lambda: export_workspace(self.ws, self.app.exports, lambda ev: None), self._exported)
 
     def _exported(self, dest: Path) -> None:
+        self.model = None  # the next prediction loads the new export
         self.dest = dest
         self.show_status()
         self.notify(f"exported to {dest}")
@@ -108,17 +100,12 @@ class ExportScreen(Screen):
     def predict_worker(self, path: Path) -> None:
         from ...core.predict import load_exported, predict_paths
 
-        try:
+        def predict():
             if self.model is None:
                 self.model = load_exported(self.dest)
-            pred = predict_paths(self.model, [path])[0]
-        except UserError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
-            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self._predicted, path, pred)
+            return predict_paths(self.model, [path])[0]
+
+        call_core(self, predict, lambda pred: self._predicted(path, pred))
 
     def _predicted(self, path: Path, pred) -> None:
         out = self.query_one("#predict-out", Static)

@@ -14,6 +14,7 @@ from ...core.errors import UserError
 from ...core.review import read_review
 from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
+from ..workers import call_core
 from .imageview import ImageView
 
 SPLITS = (None, "train", "valid")
@@ -232,19 +233,11 @@ class ReviewScreen(Screen):
 
     @work(thread=True, exclusive=True, group="apply")
     def apply_worker(self, decisions: list[Decision]) -> None:
-        try:
-            result = apply_decisions(self.ws, decisions)
-        except UserError as exc:
-            self.app.call_from_thread(self.notify, str(exc), severity="error")
-            return
-        except Exception as exc:  # noqa: BLE001 - a worker error is a notification, never a crash
-            self.app.call_from_thread(self.notify, f"{type(exc).__name__}: {exc}", severity="error")
-            return
-        self.app.call_from_thread(self._applied, result.summary())
+        call_core(self, lambda: apply_decisions(self.ws, decisions), self._applied)
 
-    def _applied(self, summary: str) -> None:
+    def _applied(self, result) -> None:
         self.marks.clear()
-        self.notify(f"applied: {summary}. Press t to retrain, u to undo.")
+        self.notify(f"applied: {result.summary()}. Press t to retrain, u to undo.")
         self.reload()
 
     def action_retrain(self) -> None:

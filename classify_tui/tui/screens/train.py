@@ -10,9 +10,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Sparkline, Static
 
-from ...core.errors import Cancelled, UserError
-from ...core.isolated import build_in_process
 from ..messages import BuildFinished, CoreEvent
+from ..workers import relay_build
 
 
 class TrainScreen(Screen):
@@ -47,19 +46,8 @@ class TrainScreen(Screen):
 
     @work(thread=True, exclusive=True, group="build")
     def run_build(self) -> None:
-        from dataclasses import asdict
-
-        try:  # in a child process: see core/isolated.py for why
-            report = build_in_process(self.ws.root, asdict(self.ws.load_recipe()),
-                                      lambda ev: self.post_message(CoreEvent(ev)), self.cancel,
-                                      from_stage=self.from_stage, exports_dir=self.app.exports)
-            self.post_message(BuildFinished(report))
-        except Cancelled:
-            self.post_message(BuildFinished(None, "cancelled; the workspace is unchanged and resumable"))
-        except UserError as exc:
-            self.post_message(BuildFinished(None, str(exc)))
-        except Exception as exc:  # a worker must never crash the app
-            self.post_message(BuildFinished(None, f"{type(exc).__name__}: {exc}"))
+        relay_build(self, self.cancel, "cancelled; the workspace is unchanged and resumable",
+                    from_stage=self.from_stage)
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event
