@@ -6,15 +6,16 @@ from dataclasses import dataclass
 
 from .workspace import CANDIDATE, DOWNLOADED, DUPLICATE, FAILED, KEPT, REJECTED, Row
 
-COUNT_COLUMNS = (KEPT, DUPLICATE, REJECTED, FAILED, "pending")
+COUNT_COLUMNS = (KEPT, DUPLICATE, REJECTED, FAILED, DOWNLOADED, "queued")
 
 
 def status_counts(rows: dict[str, Row], labels: list[str]) -> dict[str, dict[str, int]]:
-    """{label: {status: n}} for every label (zeros included), in COUNT_COLUMNS terms."""
+    """{label: {status: n}} for every label (zeros included), in COUNT_COLUMNS terms:
+    ``downloaded`` awaits verify, ``queued`` awaits download."""
     out = {lb: dict.fromkeys(COUNT_COLUMNS, 0) for lb in labels}
     for r in rows.values():
         per = out.setdefault(r.label, dict.fromkeys(COUNT_COLUMNS, 0))
-        key = "pending" if r.status in (CANDIDATE, DOWNLOADED) else r.status
+        key = "queued" if r.status == CANDIDATE else r.status
         if key in per:
             per[key] += 1
     return out

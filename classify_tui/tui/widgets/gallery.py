@@ -16,6 +16,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from ..thumbs import ThumbCache
+from .fitimage import FitImage
 
 TILE_W, TILE_H = 20, 8  # must match .tile in app.tcss; an unsized image widget collapses to one cell
 
@@ -29,7 +30,7 @@ class Tile(Vertical):
         self.path: Path | None = None
 
     def compose(self) -> ComposeResult:
-        yield self.image_cls(classes="tile-img")
+        yield FitImage(self.image_cls, classes="tile-img")
         yield Static("", classes="tile-cap")
 
     def show(self, path: Path | None, caption: str, selected: bool, thumb) -> None:
