@@ -120,7 +120,7 @@ def main() -> None:
         np.savez(sys.argv[1], oof=oof, insample=probs_all, y=y, flipped=np.array(sorted(flipped)))
 
     print(f"flipped {k} of {len(items)} digit labels; top-{k} recall (goal >= 0.95)")
-    print(f"  classify-tui out-of-fold ({recipe.folds} folds): {ours:.3f}  ({t_ours:.0f}s incl. main model)")
+    print(f"  classify-tui ({recipe.repeats} x {recipe.folds}-fold): {ours:.3f}  ({t_ours:.0f}s incl. main model)")
     print(f"  fastai loss ranking (cleaner):  {fastai:.3f}  ({t_fastai:.0f}s)")
     if cl is not None:
         print(f"  cleanlab, frozen features:      {top_k_recall(cl, flipped, k):.3f}  ({t_cl:.0f}s)")

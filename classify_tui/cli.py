@@ -16,7 +16,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     from .core.recipes import prepare
 
     ws, recipe = prepare(Path(args.datasets), args.labels, args.source, args.name)
-    for opt in ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "lr", "batch_size"):
+    for opt in ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
+                "batch_size"):
         val = getattr(args, opt)
         if val is not None:
             setattr(recipe, opt, val)
@@ -146,6 +147,7 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps")
     b.add_argument("--min-side", type=int, dest="min_side", help="reject images smaller than this")
     b.add_argument("--folds", type=int, help="cross-validation folds for the review scores (default 3)")
+    b.add_argument("--repeats", type=int, help="independent cross-validation rounds averaged (default 2)")
     b.add_argument("--plain", action="store_true", help="plain progress lines even on a TTY")
     b.set_defaults(func=cmd_build)
 

@@ -91,6 +91,7 @@ class Recipe:
     seed: int = 42
     lr: float = 0.0  # 0: the measured default
     folds: int = 3
+    repeats: int = 2  # independent cross-validation rounds averaged for the review scores
     flip: bool = True
 
     def to_json(self) -> str:

@@ -41,15 +41,16 @@ class PickLabel(ModalScreen[str | None]):
 
 class ReviewScreen(Screen):
     BINDINGS = [
+        # the footer shows these in order: what matters most at 80 columns comes first
         Binding("d", "mark('delete')", "Delete", id="review.delete"),
         Binding("k", "mark('keep')", "Keep", id="review.keep"),
         Binding("r", "relabel", "Relabel", id="review.relabel"),
-        Binding("u", "undo", "Undo", id="review.undo"),
-        Binding("l", "cycle_label", "Label filter", id="review.label"),
-        Binding("s", "cycle_split", "Split filter", id="review.split"),
-        Binding("c", "clear_cell", "All cells", id="review.cell"),
         Binding("a", "apply", "Apply", id="review.apply"),
+        Binding("u", "undo", "Undo", id="review.undo"),
         Binding("t", "retrain", "Retrain", id="review.retrain"),
+        Binding("l", "cycle_label", "Label", id="review.label"),
+        Binding("s", "cycle_split", "Split", id="review.split"),
+        Binding("c", "clear_cell", "All cells", id="review.cell"),
         Binding("e", "export", "Export", id="review.export"),
         Binding("escape", "app.pop_screen", "Back", id="review.back"),
         *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(10)],
