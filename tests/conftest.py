@@ -45,6 +45,15 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "image/jpeg")
             self.end_headers()
             time.sleep(payload)
+        elif kind == "split":  # the body in two TCP writes, as a loaded server or network delivers it
+            self.send_response(200)
+            self.send_header("Content-Type", "image/svg+xml")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload[:16])
+            self.wfile.flush()
+            time.sleep(0.1)
+            self.wfile.write(payload[16:])
         elif kind == "big":
             self.send_response(200)
             self.send_header("Content-Type", "image/png")

@@ -93,3 +93,11 @@ def test_dns_rebinding_is_refused_at_connect(http_server, tmp_path, monkeypatch)
     assert not res["guarded"].ok and res["guarded"].refused
     assert "non-public address 127.0.0.1" in res["guarded"].reason
     assert res["own"].ok  # the user's own URLs (urls: source) may be on the LAN
+
+
+def test_reason_names_a_non_image_that_arrives_in_pieces(http_server, tmp_path):
+    base, routes = http_server
+    routes["/split.svg"] = ("split", b'<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"></svg>')
+    res = run([("s", Candidate("x", f"{base}/split.svg", guard=False))], tmp_path)
+    assert not res["s"].ok and res["s"].refused
+    assert "svg" in res["s"].reason, res["s"].reason

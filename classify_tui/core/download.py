@@ -24,6 +24,7 @@ USER_AGENT = (
 )
 MAX_REDIRECTS = 5
 SNIFF_BYTES = 12  # enough for every magic number sniff() knows (WEBP/AVIF need 12)
+DESCRIBE_BYTES = 512  # what describe_non_image() looks at
 
 
 @dataclass(frozen=True)
@@ -95,17 +96,22 @@ def fetch(client, url: str, dest: Path, opts: DownloadOptions, guard: bool, canc
                     return FetchResult(False, f"too large ({int(declared)} bytes > {opts.max_bytes})", current, True)
                 size = 0
                 head = b""
+                not_image_since = 0.0
                 with open(part, "wb") as fh:
                     # No chunk size: httpx would buffer up to it, hiding a drip-feed from
                     # both the sniff and the deadline until the server gives up.
                     for chunk in resp.iter_bytes():
                         if cancel.is_set():
                             raise Cancelled()
-                        if len(head) < SNIFF_BYTES:
-                            head += chunk[:64]
-                            if len(head) >= SNIFF_BYTES and sniff(head) is None:
-                                reason = describe_non_image(head + chunk[:512])
-                                return FetchResult(False, reason, current, True)
+                        if len(head) < DESCRIBE_BYTES:
+                            head += chunk[: DESCRIBE_BYTES - len(head)]
+                        if not not_image_since and len(head) >= SNIFF_BYTES and sniff(head) is None:
+                            not_image_since = time.monotonic()
+                        # Not an image: read a little more so the reason can name what it is
+                        # (an SVG's "<svg" may come after its XML prolog), but never wait long.
+                        if not_image_since and (len(head) >= DESCRIBE_BYTES
+                                                or time.monotonic() - not_image_since > 0.5):
+                            return FetchResult(False, describe_non_image(head), current, True)
                         size += len(chunk)
                         if size > opts.max_bytes:
                             return FetchResult(False, f"too large (over {opts.max_bytes} bytes)", current, True)

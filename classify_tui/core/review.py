@@ -70,8 +70,8 @@ def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx
             step += 1
             if not fold:
                 continue
-            on_event(Event("review", "progress", f"fold model {step}/{k * repeats}: training without "
-                           f"{len(fold)} images", step - 1, k * repeats))
+            on_event(Event("review", "info", f"fold model {step}/{k * repeats}: training without "
+                           f"{len(fold)} images"))
             out = train_classifier(paths, targets, recipe.labels, fold, cfg, on_event, cancel, stage="review")
             total[fold] += predict_probs(out.model, [paths[i] for i in fold], recipe.size, out.data_cfg,
                                          out.device.name, cancel=cancel)

@@ -36,8 +36,6 @@ def fit_cells(img_w: int, img_h: int, box_w: int, box_h: int, aspect: float = 2.
 
 
 class FitImage(Container):
-    DEFAULT_CSS = "FitImage { align: center middle; }"
-
     def __init__(self, image_cls: type, image: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.image_cls = image_cls
