@@ -40,7 +40,10 @@ async def test_confusion_first_then_review_marks_apply_undo(tmp_path):
         await pilot.pause()
         assert type(app.screen).__name__ == "ReviewScreen"
         assert len(app.screen.shown) == 1
-        assert app.screen.query_one("#preview").image is not None  # a real image is shown
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        tile = app.screen.query_one("#gallery").tiles[0]
+        assert tile.query_one(".tile-img").image is not None  # a real image is shown
         await pilot.press("d")  # mark cat/im0 for delete
         await pilot.press("c", "l")  # change filters: all cells, label=cat
         await pilot.pause()

@@ -177,7 +177,11 @@ async def test_main_screens_screenshots_at_80x24_and_160x50(tmp_path):
             app.save_screenshot(str(tmp_path / "cm.svg"))
             await pilot.press("v")
             await app.workers.wait_for_complete()
-            await pilot.pause()
+            await pilot.pause(0.2)
+            side = app.screen.query_one("#review-side")
+            assert side.display == (size[0] >= 120)  # the large preview only where it fits
+            if side.display:
+                assert app.screen.query_one("#preview").image is not None
             app.save_screenshot(str(tmp_path / "review.svg"))
         cm, review = svg_text(tmp_path / "cm.svg"), svg_text(tmp_path / "review.svg")
         assert "Confusion" in cm and "cat" in cm and "dog" in cm

@@ -62,6 +62,7 @@ class ReviewScreen(Screen):
         self.label_filter, self.cell_filter, self.split_filter = label, cell, None
         self.queue: list[dict[str, str]] = []
         self.report = ws.load_report()
+        self._preview_timer = None
         self.shown: list[dict[str, str]] = []
 
     @property
@@ -139,15 +140,22 @@ class ReviewScreen(Screen):
 
     def show_current(self) -> None:
         row = self.current()
-        preview = self.query_one("#preview")
         details = self.query_one("#details", Static)
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
         if row is None:
-            preview.image = None
+            self.query_one("#preview").image = None
             details.update("nothing to review with these filters")
             return
-        if self.query_one("#review-side").display:
-            preview.image = str(self.ws.root / row["path"])
         details.update(self._details(row))
+        if self.query_one("#review-side").display:
+            # The large preview is the slowest thing to draw: let the cursor and details paint
+            # first, and skip it entirely while an arrow key is held down.
+            path = str(self.ws.root / row["path"])
+            self._preview_timer = self.set_timer(0.06, lambda: self._show_preview(path))
+
+    def _show_preview(self, path: str) -> None:
+        self.query_one("#preview").image = path
 
     def on_gallery_highlighted(self, event: Gallery.Highlighted) -> None:
         self.show_current()
