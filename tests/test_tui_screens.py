@@ -199,6 +199,11 @@ async def test_quit_stops_a_running_build(tmp_path):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert type(app.screen).__name__ == "DataScreen" and app.screen.running
+        data = app.screen
+        app.open_train(data.ws)  # a second build of the same workspace is refused
+        await pilot.pause()
+        assert app.screen is data and app.build_running(data.ws)
+        assert any("already building" in n.message for n in app._notifications)
         await pilot.press("q")
         assert app.cancel_events and all(ev.is_set() for ev in app.cancel_events)
 

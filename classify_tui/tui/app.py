@@ -95,9 +95,17 @@ class ClassifyApp(App):
 
         self.push_screen(ReviewScreen(ws, ws.load_recipe().labels, label=label, cell=cell))
 
+    def build_running(self, ws: Workspace) -> bool:
+        """Whether a Train or Data screen in the stack is running a build of ``ws``."""
+        return any(getattr(s, "running", False) and getattr(s, "ws", None) is not None
+                   and s.ws.root == ws.root for s in self.screen_stack)
+
     def open_train(self, ws: Workspace, from_stage: str | None = None) -> None:
         from .screens.train import TrainScreen
 
+        if self.build_running(ws):
+            self.notify(f"{ws.name} is already building; escape goes back to it", severity="warning")
+            return
         self.push_screen(TrainScreen(ws, from_stage))
 
     def refresh_workspace(self, ws: Workspace) -> None:

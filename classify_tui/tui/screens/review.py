@@ -213,6 +213,9 @@ class ReviewScreen(Screen):
         if row and row["path"] in self.marks:
             self._set_mark(None)
             return
+        if self.app.build_running(self.ws):
+            self.notify("a build is reading these images: undo when it has finished", severity="warning")
+            return
         try:
             n = undo_last(self.ws)
         except UserError as exc:
@@ -235,6 +238,9 @@ class ReviewScreen(Screen):
         self.refilter()
 
     def action_apply(self) -> None:
+        if self.app.build_running(self.ws):
+            self.notify("a build is reading these images: apply when it has finished", severity="warning")
+            return
         if not self.marks:
             self.notify("nothing marked: d delete, r/1-9 relabel, k keep")
             return

@@ -17,6 +17,7 @@ from ..workers import relay_build
 class TrainScreen(Screen):
     BINDINGS = [
         Binding("x", "cancel", "Cancel run", id="train.cancel"),
+        Binding("i", "data", "Browse data", id="train.data"),
         Binding("escape", "back", "Back", id="train.back"),
     ]
 
@@ -89,6 +90,10 @@ class TrainScreen(Screen):
         if self.running:
             self.cancel.set()
             self.query_one(RichLog).write("cancelling...")
+
+    def action_data(self) -> None:
+        """Look through the images while training goes on (this screen and its worker stay)."""
+        self.app.open_data(self.ws)
 
     def action_back(self) -> None:
         if self.running:
