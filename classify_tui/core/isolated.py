@@ -30,6 +30,7 @@ def _child(root: str, recipe: dict[str, Any], opts: dict[str, Any], out, cancel,
     import warnings
 
     warnings.filterwarnings("ignore", message=".*decompression bomb.*")
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
     from .pipeline import BuildOptions, build
     from .workspace import Recipe, Workspace
 
