@@ -77,7 +77,10 @@ def http_server():
     """Yields (base_url, routes). The server thread is a daemon and is shut down after the test."""
     routes: dict = {}
     handler = type("H", (_Handler,), {"routes": routes})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    # The default listen backlog (5) overflows when many downloads connect at once on a busy
+    # machine; a dropped SYN is retried after 1 s and read as a connect timeout (a flaky test).
+    server_cls = type("Server", (ThreadingHTTPServer,), {"request_queue_size": 128})
+    server = server_cls(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()

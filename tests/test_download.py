@@ -9,7 +9,7 @@ from classify_tui.core.download import DownloadOptions, download_all
 from classify_tui.core.netguard import url_problem
 from classify_tui.core.sources import Candidate
 
-FAST = DownloadOptions(workers=8, connect_timeout=1.0, read_timeout=1.0, total_timeout=5.0, max_bytes=200_000)
+FAST = DownloadOptions(workers=8, connect_timeout=3.0, read_timeout=1.0, total_timeout=5.0, max_bytes=200_000)
 
 
 def run(jobs, tmp_path, opts=FAST):
