@@ -222,7 +222,7 @@ class ReviewScreen(Screen):
             self.notify(str(exc), severity="warning")
             return
         self.notify(f"undid the last apply ({n} files moved back)")
-        self.reload()
+        self.reload(keep_cursor=True)  # stay where the user was
 
     def action_cycle_label(self) -> None:
         opts = [None, *self.labels]
@@ -253,7 +253,7 @@ class ReviewScreen(Screen):
     def _applied(self, result) -> None:
         self.marks.clear()
         self.notify(f"applied: {result.summary()}. Press t to retrain, u to undo.")
-        self.reload()
+        self.reload(keep_cursor=True)
 
     def action_retrain(self) -> None:
         self.app.open_train(self.ws, from_stage="train")
