@@ -3,15 +3,12 @@ a thumbnail grid per label and duplicate pairs side by side."""
 
 from __future__ import annotations
 
-import threading
 import time
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
 
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
@@ -19,12 +16,14 @@ from ...core.workspace import KEPT
 from ..messages import BuildFinished, CoreEvent
 from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
-from ..workers import relay_build
+from .building import BuildScreen
 
 TABS = ("counts", "rejected", "thumbs", "dups")
 
 
-class DataScreen(Screen):
+class DataScreen(BuildScreen):
+    CANCELLED = "cancelled; everything fetched so far is kept"
+
     BINDINGS = [
         *[Binding(str(i + 1), f"tab('{t}')", t, show=False, id=f"data.tab{i + 1}") for i, t in enumerate(TABS)],
         Binding("l", "cycle_label", "Label", id="data.label"),
@@ -36,12 +35,10 @@ class DataScreen(Screen):
     ]
 
     def __init__(self, ws, run: bool = False) -> None:
-        super().__init__()
-        self.ws, self.run_on_mount = ws, run
+        super().__init__(ws)
+        self.run_on_mount = run
         self.labels = ws.load_recipe().labels
         self.label = self.labels[0] if self.labels else None
-        self.cancel = threading.Event()
-        self.running = False
         self.pairs: list[DupPair] = []
         self.pair_index = 0
         self._last_refresh = 0.0
@@ -71,7 +68,6 @@ class DataScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.cancel_events.append(self.cancel)
         self.query_one("#counts-table", DataTable).add_columns("label", *COUNT_COLUMNS)
         self.query_one("#rejected-table", DataTable).add_columns("label", "status", "reason", "source")
         self.refresh_data()
@@ -82,16 +78,8 @@ class DataScreen(Screen):
 
     # -- the build through verify, in a thread worker -------------------------------------------
     def start(self) -> None:
-        if self.running:
-            return
-        self.running = True
-        self.cancel.clear()
         self.query_one(ProgressBar).display = True
-        self.run_data()
-
-    @work(thread=True, exclusive=True, group="build")
-    def run_data(self) -> None:
-        relay_build(self, self.cancel, "cancelled; everything fetched so far is kept", stop_after="verify")
+        self.start_build(stop_after="verify")
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event
@@ -116,10 +104,8 @@ class DataScreen(Screen):
             self.query_one("#status", Static).update(
                 f"data ready: {v.get('kept_total', 0)} images kept. Press t to train.")
 
-    def action_cancel(self) -> None:
-        if self.running:
-            self.cancel.set()
-            self.query_one("#status", Static).update("cancelling...")
+    def show_cancelling(self) -> None:
+        self.query_one("#status", Static).update("cancelling...")
 
     # -- views --------------------------------------------------------------------------------
     def refresh_data(self) -> None:
@@ -197,9 +183,3 @@ class DataScreen(Screen):
             self.notify("still fetching: wait, or press x to cancel")
             return
         self.app.open_train(self.ws)
-
-    def action_back(self) -> None:
-        if self.running:
-            self.notify("still running: press x to cancel first")
-            return
-        self.app.pop_screen()

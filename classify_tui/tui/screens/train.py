@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import threading
-
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Sparkline, Static
 
 from ..messages import BuildFinished, CoreEvent
-from ..workers import relay_build
+from .building import BuildScreen
 
 
-class TrainScreen(Screen):
+class TrainScreen(BuildScreen):
+    CANCELLED = "cancelled; the workspace is unchanged and resumable"
     BINDINGS = [
         Binding("x", "cancel", "Cancel run", id="train.cancel"),
         Binding("i", "data", "Browse data", id="train.data"),
@@ -22,10 +19,8 @@ class TrainScreen(Screen):
     ]
 
     def __init__(self, ws, from_stage: str | None = None) -> None:
-        super().__init__()
-        self.ws, self.from_stage = ws, from_stage
-        self.cancel = threading.Event()
-        self.running = False
+        super().__init__(ws)
+        self.from_stage = from_stage
         self.losses: list[float] = []
 
     def compose(self) -> ComposeResult:
@@ -40,15 +35,8 @@ class TrainScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.app.cancel_events.append(self.cancel)
         self.query_one(DataTable).add_columns("stage", "epoch", "train loss", "valid loss", "error", "img/s")
-        self.running = True
-        self.run_build()
-
-    @work(thread=True, exclusive=True, group="build")
-    def run_build(self) -> None:
-        relay_build(self, self.cancel, "cancelled; the workspace is unchanged and resumable",
-                    from_stage=self.from_stage)
+        self.start_build(from_stage=self.from_stage)
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event
@@ -86,18 +74,15 @@ class TrainScreen(Screen):
             log.write(f"done: error rate {err}. Press escape to see the confusion matrix.")
             self.notify(f"build finished, error {err}")
 
-    def action_cancel(self) -> None:
-        if self.running:
-            self.cancel.set()
-            self.query_one(RichLog).write("cancelling...")
+    def show_cancelling(self) -> None:
+        self.query_one(RichLog).write("cancelling...")
 
     def action_data(self) -> None:
         """Look through the images while training goes on (this screen and its worker stay)."""
         self.app.open_data(self.ws)
 
     def action_back(self) -> None:
-        if self.running:
-            self.notify("still running: press x to cancel first")
-            return
-        self.app.pop_screen()
-        self.app.refresh_workspace(self.ws)
+        running = self.running
+        super().action_back()
+        if not running:
+            self.app.refresh_workspace(self.ws)
