@@ -56,31 +56,22 @@ async def ours(root: Path) -> tuple[float, float, float]:
         t_filled = time.perf_counter() - t0  # every visible thumbnail decoded and shown
         gallery = app.screen.query_one("#gallery")
         assert len(gallery.items) == N and all(t.query_one(".tile-img").image is not None for t in gallery.tiles)
-        pages = 20
-        t1 = time.perf_counter()
-        for _ in range(pages):
-            await pilot.press("pagedown")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-        t_page = (time.perf_counter() - t1) / pages
-        await pilot.press("home")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+
+        async def per_key(key: str, n: int) -> float:
+            """Mean seconds from a key press to the screen settling with its thumbnails."""
+            t = time.perf_counter()
+            for _ in range(n):
+                await pilot.press(key)
+                await app.workers.wait_for_complete()
+                await pilot.pause()
+            return (time.perf_counter() - t) / n
+
+        t_page = await per_key("pagedown", 20)
+        await per_key("home", 1)
         for _ in range(gallery.rows - 1):  # to the last visible row; next "down" scrolls a row
             await pilot.press("down")
-        steps = 2 * gallery.rows  # rows already decoded (page 1 and the prefetched page 2)
-        t2 = time.perf_counter()
-        for _ in range(steps):
-            await pilot.press("down")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-        t_row = (time.perf_counter() - t2) / steps
-        t3 = time.perf_counter()
-        for _ in range(gallery.cols - 1):  # within a row: only two tiles change
-            await pilot.press("right")
-            await app.workers.wait_for_complete()
-            await pilot.pause()
-        t_tile = (time.perf_counter() - t3) / (gallery.cols - 1)
+        t_row = await per_key("down", 2 * gallery.rows)  # rows decoded already (page 1 + prefetch)
+        t_tile = await per_key("right", gallery.cols - 1)  # within a row: only two tiles change
     return t_open, t_filled, t_page, t_row, t_tile
 
 

@@ -24,7 +24,9 @@ class ThumbCache:
             return None
 
     def cached(self, path: Path) -> Image.Image | None:
-        key = self._key(path)
+        return self._lookup(self._key(path))
+
+    def _lookup(self, key: tuple[str, float] | None) -> Image.Image | None:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
@@ -33,12 +35,12 @@ class ThumbCache:
 
     def get(self, path: Path) -> Image.Image | None:
         """The thumbnail, decoding it if needed; None for a missing or broken file."""
-        hit = self.cached(path)
-        if hit is not None:
-            return hit
-        key = self._key(path)
+        key = self._key(path)  # one stat per call
         if key is None:
             return None
+        hit = self._lookup(key)
+        if hit is not None:
+            return hit
         try:
             with Image.open(path) as im:
                 im.draft("RGB", self.box)  # JPEGs decode at reduced scale: big photos stay cheap
