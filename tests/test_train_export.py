@@ -36,7 +36,9 @@ def test_report_and_review(built):
     assert report["device"] == "cpu" and report["history"][0]["round"] == 1
     with open(ws / "review.csv", newline="") as fh:
         rows = list(csv.DictReader(fh))
-    assert list(rows[0]) == ["path", "source", "label", "predicted", "p_label", "p_predicted", "loss", "split", "reasons"]
+    assert list(rows[0])[:9] == ["path", "source", "label", "predicted", "p_label", "p_predicted", "loss", "split",
+                                 "reasons"]  # the old columns stay first, so old scripts keep working
+    assert {"kind", "suggestion"} <= set(rows[0])
     assert len(rows) == report["n_train"] + report["n_valid"]
     assert {r["split"] for r in rows} == {"train", "valid"}
     p = [float(r["p_label"]) - (float(r["p_predicted"]) if r["predicted"] != r["label"] else 0) for r in rows]

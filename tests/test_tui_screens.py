@@ -55,10 +55,10 @@ async def test_data_screen_counts_rejects_thumbnails_pairs(tmp_path):
         await app.workers.wait_for_complete()
         await pilot.pause()
         gallery = screen.query_one("#thumbs-gallery")
-        assert len(gallery.items) == 3 and gallery.items[0]["label"] == "cat"
+        assert len(gallery.items) == 3 and gallery.items[0].label == "cat"
         assert all(t.query_one(".tile-img").image is not None for t in gallery.tiles[:3])  # lazily loaded
         await pilot.press("l")  # next label
-        assert gallery.items[0]["label"] == "dog"
+        assert gallery.items[0].label == "dog"
         await pilot.press("4")
         await pilot.pause()
         assert "cross-label duplicate" in str(screen.query_one("#pair-title").render())  # conflicts first

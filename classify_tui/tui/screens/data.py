@@ -12,7 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
 
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
-from ...core.workspace import KEPT
+from ...core.workspace import KEPT, Row
 from ..messages import BuildFinished, CoreEvent
 from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
@@ -130,14 +130,13 @@ class DataScreen(BuildScreen):
         self.pair_index = min(self.pair_index, max(len(self.pairs) - 1, 0))
         self.show_pair()
 
-    def _caption(self, item: dict) -> str:
-        flags = item.get("flags", "")
+    def _caption(self, item: Row) -> str:
+        flags = item.flags
         why = "near dup" if "near duplicate" in flags else ("x-label dup" if "cross-label" in flags else "")
-        return f"[b]{item['label']}[/b]\n{item['size']}\n[dim]{why}[/]"
+        return f"[b]{item.label}[/b]\n{item.width}×{item.height}\n[dim]{why}[/]"
 
     def show_label(self, keep_cursor: bool = True) -> None:
-        items = [{"path": r.path, "label": r.label, "size": f"{r.width}×{r.height}", "flags": r.flags}
-                 for r in self.kept if r.label == self.label]
+        items = [r for r in self.kept if r.label == self.label]
         self.query_one("#thumbs-label", Static).update(
             f"label [b]{self.label}[/b]: {len(items)} images  (l: next label, arrows move, enter: large view)")
         self.query_one("#thumbs-gallery", Gallery).set_items(items, keep_cursor=keep_cursor)
@@ -176,7 +175,7 @@ class DataScreen(BuildScreen):
 
         item = event.gallery.current
         if item:
-            self.app.push_screen(ImageView(self.ws.root / item["path"], f"{item['label']}  {item['path']}  {item['size']}"))
+            self.app.push_screen(ImageView(self.ws.root / item.path, f"{item.label}  {item.path}  {item.width}×{item.height}"))
 
     def action_train(self) -> None:
         if self.running:

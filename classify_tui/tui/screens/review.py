@@ -11,7 +11,7 @@ from textual.widgets import Footer, OptionList, Static
 
 from ...core.cleaning import Decision, apply_decisions, undo_last
 from ...core.errors import UserError
-from ...core.review import read_review
+from ...core.review_rows import ReviewRow, read_review
 from ..widgets.fitimage import FitImage
 from ..widgets.gallery import Gallery
 from ..workers import call_core
@@ -60,10 +60,10 @@ class ReviewScreen(Screen):
         super().__init__()
         self.ws, self.labels = ws, labels
         self.label_filter, self.cell_filter, self.split_filter = label, cell, None
-        self.queue: list[dict[str, str]] = []
+        self.queue: list[ReviewRow] = []
         self.report = ws.load_report()
         self._preview_timer = None
-        self.shown: list[dict[str, str]] = []
+        self.shown: list[ReviewRow] = []
 
     @property
     def marks(self) -> dict[str, Decision]:
@@ -86,30 +86,30 @@ class ReviewScreen(Screen):
         # the large side preview only where there is room for it; Enter gives one anywhere
         self.query_one("#review-side").display = self.size.width >= 120
 
-    def _caption(self, r: dict[str, str]) -> str:
-        mark = self._mark_text(r["path"])
-        head = f"{r['label']}→{r['predicted']}" if r["label"] != r["predicted"] else r["label"]
-        why = r["reasons"].split(";")[0].split(":")[0] if r["reasons"] else r["split"]
+    def _caption(self, r: ReviewRow) -> str:
+        mark = self._mark_text(r.path)
+        head = f"{r.label}→{r.predicted}" if r.label != r.predicted else r.label
+        why = r.reasons.split(";")[0].split(":")[0] if r.reasons else r.split
         return (f"[b]{head}[/b] {'[reverse]' + mark + '[/]' if mark else ''}\n"
-                f"{float(r['p_label']):.2f}/{float(r['p_predicted']):.2f} {r['split'][0]}\n[dim]{why}[/]")
+                f"{r.p_label:.2f}/{r.p_predicted:.2f} {r.split[0]}\n[dim]{why}[/]")
 
     def reload(self, keep_cursor: bool = False) -> None:
-        self.queue = [r for r in read_review(self.ws) if (self.ws.root / r["path"]).exists()]
+        self.queue = [r for r in read_review(self.ws.review_path) if (self.ws.root / r.path).exists()]
         self.refilter(keep_cursor)
 
     def refilter(self, keep_cursor: bool = False) -> None:
         rows = self.queue
         if self.label_filter:
-            rows = [r for r in rows if r["label"] == self.label_filter]
+            rows = [r for r in rows if r.label == self.label_filter]
         if self.cell_filter:
             a, p = self.cell_filter
             if a != p and "misclassified" in self.report:  # exactly what the confusion matrix counted
                 cell = {path for path, act, pred in self.report["misclassified"] if (act, pred) == (a, p)}
-                rows = [r for r in rows if r["path"] in cell]
+                rows = [r for r in rows if r.path in cell]
             else:
-                rows = [r for r in rows if r["label"] == a and r["predicted"] == p]
+                rows = [r for r in rows if r.label == a and r.predicted == p]
         if self.split_filter:
-            rows = [r for r in rows if r["split"] == self.split_filter]
+            rows = [r for r in rows if r.split == self.split_filter]
         self.shown = rows
         self.query_one(Gallery).set_items(rows, keep_cursor)
         self.update_title()
@@ -130,13 +130,13 @@ class ReviewScreen(Screen):
             return ""
         return {"delete": "DEL", "keep": "keep"}.get(d.action, f"→{d.label}")
 
-    def current(self) -> dict[str, str] | None:
+    def current(self) -> ReviewRow | None:
         return self.query_one(Gallery).current
 
-    def _details(self, row: dict[str, str]) -> str:
-        return (f"[b]{row['path']}[/b]  actual [b]{row['label']}[/b] (p={row['p_label']})  "
-                f"predicted [b]{row['predicted']}[/b] (p={row['p_predicted']})  {row['split']}  "
-                f"mark: {self._mark_text(row['path']) or '-'}\n{row['reasons'] or 'no other reasons'}")
+    def _details(self, row: ReviewRow) -> str:
+        return (f"[b]{row.path}[/b]  actual [b]{row.label}[/b] (p={row.p_label})  "
+                f"predicted [b]{row.predicted}[/b] (p={row.p_predicted})  {row.split}  "
+                f"mark: {self._mark_text(row.path) or '-'}\n{row.reasons or 'no other reasons'}")
 
     def show_current(self) -> None:
         row = self.current()
@@ -151,7 +151,7 @@ class ReviewScreen(Screen):
         if self.query_one("#review-side").display:
             # The large preview is the slowest thing to draw: let the cursor and details paint
             # first, and skip it entirely while an arrow key is held down.
-            path = str(self.ws.root / row["path"])
+            path = str(self.ws.root / row.path)
             self._preview_timer = self.set_timer(0.06, lambda: self._show_preview(path))
 
     def _show_preview(self, path: str) -> None:
@@ -163,16 +163,16 @@ class ReviewScreen(Screen):
     def on_gallery_selected(self, event: Gallery.Selected) -> None:
         row = self.current()
         if row is not None:
-            self.app.push_screen(ImageView(self.ws.root / row["path"], self._details(row)))
+            self.app.push_screen(ImageView(self.ws.root / row.path, self._details(row)))
 
     def _set_mark(self, decision: Decision | None) -> None:
         row = self.current()
         if row is None:
             return
         if decision is None:
-            self.marks.pop(row["path"], None)
+            self.marks.pop(row.path, None)
         else:
-            self.marks[row["path"]] = decision
+            self.marks[row.path] = decision
         gallery = self.query_one(Gallery)
         gallery.refresh_item(gallery.cursor)
         self.update_title()
@@ -183,7 +183,7 @@ class ReviewScreen(Screen):
     def action_mark(self, action: str) -> None:
         row = self.current()
         if row:
-            self._set_mark(Decision(row["path"], action))
+            self._set_mark(Decision(row.path, action))
 
     def quick_label(self, n: int) -> str | None:
         """Key n picks the label named n if there is one (digits), else the n-th label (1-9)."""
@@ -195,7 +195,7 @@ class ReviewScreen(Screen):
         row = self.current()
         label = self.quick_label(n)
         if row and label is not None:
-            self._set_mark(Decision(row["path"], "relabel", label))
+            self._set_mark(Decision(row.path, "relabel", label))
 
     def action_relabel(self) -> None:
         row = self.current()
@@ -204,13 +204,13 @@ class ReviewScreen(Screen):
 
         def chosen(label: str | None) -> None:
             if label:
-                self._set_mark(Decision(row["path"], "relabel", label))
+                self._set_mark(Decision(row.path, "relabel", label))
 
         self.app.push_screen(PickLabel(self.labels), chosen)
 
     def action_undo(self) -> None:
         row = self.current()
-        if row and row["path"] in self.marks:
+        if row and row.path in self.marks:
             self._set_mark(None)
             return
         if self.app.build_running(self.ws):

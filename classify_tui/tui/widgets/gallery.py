@@ -66,18 +66,18 @@ class Gallery(Widget, can_focus=True):
     class Selected(Highlighted):
         pass
 
-    def __init__(self, root: Path, image_cls: type, caption: Callable[[dict[str, Any]], str],
+    def __init__(self, root: Path, image_cls: type, caption: Callable[[Any], str],
                  cache: ThumbCache, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.root, self.image_cls, self.caption, self.cache = root, image_cls, caption, cache
-        self.items: list[dict[str, Any]] = []
+        self.items: list[Any] = []  # records with a .path relative to root
         self.cursor = 0
         self.top = 0
         self.cols, self.rows = 1, 1
         self.tiles: list[Tile] = []
 
     # -- data ---------------------------------------------------------------------------------
-    def set_items(self, items: list[dict[str, Any]], keep_cursor: bool = False) -> None:
+    def set_items(self, items: list[Any], keep_cursor: bool = False) -> None:
         self.items = items
         if not keep_cursor:
             self.cursor = self.top = 0
@@ -87,7 +87,7 @@ class Gallery(Widget, can_focus=True):
         self.post_message(self.Highlighted(self, self.cursor))
 
     @property
-    def current(self) -> dict[str, Any] | None:
+    def current(self) -> Any | None:
         return self.items[self.cursor] if 0 <= self.cursor < len(self.items) else None
 
     @property
@@ -122,7 +122,7 @@ class Gallery(Widget, can_focus=True):
             if i >= len(self.items):
                 tile.show(None, "", False, None)
                 continue
-            path = self.root / self.items[i]["path"]
+            path = self.root / self.items[i].path
             thumb = self.cache.cached(path)
             if thumb is None:
                 missing.append(path)
@@ -154,7 +154,7 @@ class Gallery(Widget, can_focus=True):
     def refresh_item(self, index: int) -> None:
         slot = index - self.top
         if 0 <= slot < len(self.tiles) and index < len(self.items):
-            self.tiles[slot].show(self.root / self.items[index]["path"], self.caption(self.items[index]),
+            self.tiles[slot].show(self.root / self.items[index].path, self.caption(self.items[index]),
                                   index == self.cursor, None)
 
     @work(thread=True, exclusive=True, group="thumbs")
@@ -165,7 +165,7 @@ class Gallery(Widget, can_focus=True):
                 self.app.call_from_thread(self._fill, path, thumb)
         # prefetch the next page so paging down is instant
         for i in range(top + self.page, min(top + 2 * self.page, len(self.items))):
-            self.cache.get(self.root / self.items[i]["path"])
+            self.cache.get(self.root / self.items[i].path)
 
     def _fill(self, path: Path, thumb) -> None:
         for tile in self.tiles:  # wherever that image is now (tiles move when scrolling)
