@@ -1,16 +1,18 @@
 """An image box that sizes its image explicitly to fit while keeping the aspect ratio.
 
 textual-image stretches to whatever width and height it is given, and an unsized one collapses;
-so the box measures itself and gives the image exact cell dimensions."""
+so the box measures itself and gives the image exact cell dimensions. The inner widget exists
+from construction, so an image set at any time (before mounting too) is the one drawn."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-from textual.app import ComposeResult
+from PIL import Image, ImageOps
 from textual.containers import Container
+
+MAX_SIDE = 2048  # a path is decoded once to at most this: enough for any terminal, cheap to redraw
 
 
 def cell_aspect() -> float:
@@ -35,18 +37,27 @@ def fit_cells(img_w: int, img_h: int, box_w: int, box_h: int, aspect: float = 2.
     return max(1, min(box_w, round(cols))), max(1, min(box_h, round(rows)))
 
 
+def load_image(path: str | Path, max_side: int = MAX_SIDE) -> Image.Image | None:
+    """An upright RGB copy of the file, at most ``max_side`` pixels; None if it cannot be read."""
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (max_side, max_side))  # JPEGs decode at reduced scale
+            im = ImageOps.exif_transpose(im)
+            im.thumbnail((max_side, max_side))
+            return im.convert("RGB")
+    except Exception:  # noqa: BLE001 - unreadable: show nothing rather than crash
+        return None
+
+
 class FitImage(Container):
     def __init__(self, image_cls: type, image: Any = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
         self.image_cls = image_cls
-        self._image = image
+        self.inner = image_cls()
+        super().__init__(self.inner, **kwargs)
+        self._image: Any = None
         self._pixels = (0, 0)
-
-    def compose(self) -> ComposeResult:
-        yield self.image_cls()
-
-    def on_mount(self) -> None:
-        self.image = self._image
+        self._fitted = (0, 0)
+        self.image = image
 
     @property
     def image(self) -> Any:
@@ -54,25 +65,21 @@ class FitImage(Container):
 
     @image.setter
     def image(self, value: Any) -> None:
+        """A PIL image, a path (decoded here, once) or None."""
+        if isinstance(value, (str, Path)):
+            value = load_image(value)
         self._image = value
-        self._pixels = (0, 0)
-        if isinstance(value, Image.Image):
-            self._pixels = value.size
-        elif isinstance(value, (str, Path)):
-            try:
-                with Image.open(value) as im:
-                    self._pixels = im.size
-            except Exception:  # noqa: BLE001 - unreadable: show nothing rather than crash
-                value = None
-        if self.is_mounted:
-            inner = self.query_one(self.image_cls)
-            inner.image = value
-            self.fit()
+        self._pixels = value.size if isinstance(value, Image.Image) else (0, 0)
+        self.inner.image = value
+        self.fit()
 
     def fit(self) -> None:
-        inner = self.query_one(self.image_cls)
+        if not self.size.area:  # not laid out yet: on_resize fits it
+            return
         w, h = fit_cells(*self._pixels, self.size.width, self.size.height, cell_aspect())
-        inner.styles.width, inner.styles.height = w, h
+        if self._fitted != (w, h):
+            self._fitted = (w, h)
+            self.inner.styles.width, self.inner.styles.height = w, h
 
     def on_resize(self) -> None:
         self.fit()
