@@ -4,34 +4,47 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .core.errors import Cancelled, UserError
 from .core.stages import STAGES
 
+RECIPE_OPTIONS = ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
+                  "batch_size")
+
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .core.pipeline import BuildOptions, build
     from .core.recipes import prepare
+    from .core.rerun import plan_rerun
 
     ws, recipe = prepare(Path(args.datasets), args.labels, args.source, args.name)
-    for opt in ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
-                "batch_size"):
-        val = getattr(args, opt)
-        if val is not None:
-            setattr(recipe, opt, val)
+    stored = ws.load_recipe() if ws.exists() else None  # before anything below changes it
+    given = {opt for opt in RECIPE_OPTIONS if getattr(args, opt) is not None}
+    for opt in given:
+        setattr(recipe, opt, getattr(args, opt))
     if args.query:
-        recipe.queries = args.query
+        recipe.queries, given = args.query, given | {"queries"}
     if args.exclude:
-        recipe.excludes = args.exclude
+        recipe.excludes, given = args.exclude, given | {"excludes"}
     if args.weights and not Path(args.weights).is_file():
         raise UserError(f"--weights {args.weights}: no such file")
+
+    # Options that differ from the stored recipe redo what they change, and say so: a re-run
+    # must never save new options over results built with the old ones.
+    plan = plan_rerun(ws, stored, recipe, args.from_stage, given)
+    for opt in plan.ignored:
+        print(f"classify-tui: {opt} is not used by the {recipe.source} source; ignored", file=sys.stderr)
+    if plan.message():
+        print(f"classify-tui: {plan.message()}", file=sys.stderr)
 
     from .progress import StderrReporter
 
     reporter = StderrReporter(force_plain=args.plain)
-    opts = BuildOptions(stop_after=args.stop_after, from_stage=args.from_stage, exports_dir=Path(args.exports))
+    opts = BuildOptions(stop_after=args.stop_after, from_stage=plan.from_stage, exports_dir=Path(args.exports))
     try:
         report = build(ws, recipe, reporter, opts)
     except KeyboardInterrupt:
@@ -105,7 +118,22 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def no_terminal() -> str:
+    """Why the terminal app cannot start here, or empty. Textual reads keys from stdin and draws
+    on stderr; without both it would wait for input that never comes."""
+    missing = [name for name, stream in (("stdin", sys.stdin), ("stderr", sys.stderr))
+               if stream is None or not stream.isatty()]
+    if not missing:
+        return ""
+    return f"{missing[0]} is not a terminal" if len(missing) == 1 else "stdin and stderr are not terminals"
+
+
 def cmd_tui(args: argparse.Namespace) -> int:
+    missing = no_terminal()
+    if missing:
+        print(f"classify-tui: the terminal app needs a terminal ({missing}); "
+              "headless: classify-tui build, list, apply, predict", file=sys.stderr)
+        return 2
     from .tui.app import run_app
 
     run_app(Path(args.datasets), Path(args.exports), args.name)
@@ -123,8 +151,34 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: 'classify-tui: error: --epochs must be at least 1 (got 0)'."""
+
+    def error(self, message: str):  # type: ignore[override]
+        message = re.sub(r"^argument ([^:]*?)(?:/[^:]*)?: ", r"\1 ", message)
+        self.exit(2, f"classify-tui: error: {message} (see {self.prog} --help)\n")
+
+
+def number(kind: type, at_least: float, strictly: bool = False) -> Callable[[str], int | float]:
+    """An argparse type: a number of ``kind`` that is at least (or above) ``at_least``."""
+
+    def parse(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"must be a {'whole ' if kind is int else ''}number (got {text!r})") from None
+        if value < at_least or (strictly and value == at_least):
+            bound = f"greater than {at_least:g}" if strictly else f"at least {at_least:g}"
+            raise argparse.ArgumentTypeError(f"must be {bound} (got {text})")
+        return value
+
+    parse.__name__ = kind.__name__
+    return parse
+
+
 def make_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="classify-tui", description=__doc__)
+    p = Parser(prog="classify-tui", description=__doc__)
     p.add_argument("--datasets", default="datasets", help="folder of workspaces (default: ./datasets)")
     p.add_argument("--exports", default="exports", help="folder of exported models (default: ./exports)")
     sub = p.add_subparsers(dest="command")
@@ -133,21 +187,23 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--labels", help="comma-separated labels, e.g. bird,kitten,puppy")
     b.add_argument("--source", help="ddg (default), folder:PATH, urls:FILE, digits, mnist")
     b.add_argument("--name", help="workspace name under datasets/ (default: from labels/source)")
-    b.add_argument("--per-label", type=int, dest="per_label", help="images to aim for per label (ddg, mnist)")
+    b.add_argument("--per-label", type=number(int, 1), dest="per_label",
+                   help="images to aim for per label (ddg, mnist)")
     b.add_argument("--query", action="append", help='query template, repeatable (default "{label} photo" ...)')
     b.add_argument("--exclude", action="append", help="negative search word, repeatable")
     b.add_argument("--stop-after", dest="stop_after", choices=STAGES, default="export")
-    b.add_argument("--from", dest="from_stage", choices=STAGES, help="re-run from this stage")
+    b.add_argument("--from", dest="from_stage", choices=STAGES,
+                   help="re-run from this stage (changed options pick the stage themselves)")
     b.add_argument("--arch", help="timm model name (default tf_efficientnet_lite0, works offline)")
     b.add_argument("--weights", help="local .safetensors checkpoint for --arch")
-    b.add_argument("--size", type=int, help="training image size (squish)")
-    b.add_argument("--epochs", type=int)
-    b.add_argument("--lr", type=float, help="learning rate (default: measured per backbone)")
-    b.add_argument("--batch-size", type=int, dest="batch_size")
+    b.add_argument("--size", type=number(int, 32), help="training image size in pixels, at least 32 (squish)")
+    b.add_argument("--epochs", type=number(int, 1), help="training epochs, at least 1")
+    b.add_argument("--lr", type=number(float, 0, strictly=True), help="learning rate (default: measured per backbone)")
+    b.add_argument("--batch-size", type=number(int, 1), dest="batch_size")
     b.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps")
-    b.add_argument("--min-side", type=int, dest="min_side", help="reject images smaller than this")
-    b.add_argument("--folds", type=int, help="cross-validation folds for the review scores (default 3)")
-    b.add_argument("--repeats", type=int, help="independent cross-validation rounds averaged (default 2)")
+    b.add_argument("--min-side", type=number(int, 1), dest="min_side", help="reject images smaller than this")
+    b.add_argument("--folds", type=number(int, 2), help="cross-validation folds for the review scores (default 3)")
+    b.add_argument("--repeats", type=number(int, 1), help="independent cross-validation rounds averaged (default 2)")
     b.add_argument("--plain", action="store_true", help="plain progress lines even on a TTY")
     b.set_defaults(func=cmd_build)
 
@@ -164,7 +220,7 @@ def make_parser() -> argparse.ArgumentParser:
     pr.add_argument("export_dir")
     pr.add_argument("images", nargs="+")
     pr.add_argument("--json", action="store_true")
-    pr.add_argument("--top", type=int, default=3)
+    pr.add_argument("--top", type=number(int, 1), default=3)
     pr.set_defaults(func=cmd_predict)
 
     t = sub.add_parser("tui", help="open the terminal app (on a workspace, if named)")

@@ -5,6 +5,7 @@ import json
 from conftest import png_bytes
 from textual_image.widget import HalfcellImage
 
+from classify_tui.core.review_rows import ReviewRow, write_review
 from classify_tui.core.workspace import KEPT, Recipe, Row, Workspace
 from classify_tui.tui.app import create_app
 
@@ -13,7 +14,11 @@ def make_ws(tmp_path):
     ws = Workspace(tmp_path / "datasets" / "pets")
     ws.ensure()
     ws.save_recipe(Recipe(labels=["cat", "dog"], source="digits"))
-    rows, review = {}, ["path,source,label,predicted,p_label,p_predicted,loss,split,reasons"]
+    rows, review = {}, []
+    # one row of each kind: im0 looks like a dog, im1 fits no label, im2 is a duplicate, im3 too dark
+    kinds = [("label", "relabel:dog", "looks like 'dog' (p=0.90)"), ("outlier", "delete", "fits no label"),
+             ("duplicate", "delete", "near duplicate:images/cat/im1.png"), ("quality", "delete", "too dark"),
+             ("ok", "keep", ""), ("ok", "keep", "")]
     for i in range(6):
         label = "cat" if i < 3 else "dog"
         rel = f"images/{label}/im{i}.png"
@@ -21,9 +26,13 @@ def make_ws(tmp_path):
         (ws.root / rel).write_bytes(png_bytes((40 * i, 100, 200), size=(48, 48)))
         rows[f"r{i}"] = Row(id=f"r{i}", source=f"s{i}", label=label, status=KEPT, path=rel)
         pred = "dog" if i == 0 else label
-        review.append(f"{rel},s{i},{label},{pred},0.1,0.9,2.3,{'valid' if i % 2 else 'train'},")
+        kind, suggestion, reasons = kinds[i]
+        split = "valid" if i % 2 else "train"
+        review.append(ReviewRow(path=rel, source=f"s{i}", label=label, predicted=pred, p_label=0.1, p_predicted=0.9,
+                                loss=2.3, split=split, reasons=reasons, kind=kind, suggestion=suggestion,
+                                priority=1 - i / 6, basis=f"test models ({split})"))
     ws.save_manifest(rows)
-    ws.review_path.write_text("\n".join(review) + "\n")
+    write_review(ws.review_path, review)
     ws.save_report({"labels": ["cat", "dog"], "error_rate": 0.25, "confusion_matrix": [[2, 1], [0, 3]],
                     "most_confused": [["cat", "dog", 1]],
                     "misclassified": [["images/cat/im0.png", "cat", "dog"]]})

@@ -123,7 +123,7 @@ async def test_review_gallery_large_view_and_paging(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
-    assert "actual" in svg_text(tmp_path / "view.svg")
+    assert "labelled" in svg_text(tmp_path / "view.svg")
 
 
 async def test_export_screen_exports_and_predicts(tmp_path):
@@ -144,7 +144,7 @@ async def test_export_screen_exports_and_predicts(tmp_path):
         await pilot.pause()
         screen = app.screen
         assert "not exported yet" in str(screen.query_one("#export-status").render())
-        await pilot.press("x")
+        await pilot.press("e")
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert (tmp_path / "exports/pets/model.safetensors").exists()
@@ -185,7 +185,7 @@ async def test_main_screens_screenshots_at_80x24_and_160x50(tmp_path):
             app.save_screenshot(str(tmp_path / "review.svg"))
         cm, review = svg_text(tmp_path / "cm.svg"), svg_text(tmp_path / "review.svg")
         assert "Confusion" in cm and "cat" in cm and "dog" in cm
-        assert "Review" in review and "cat→dog" in review and "Delete" in review
+        assert "Review" in review and "cat → looks like dog" in review and "Delete" in review
         assert "▀" in (tmp_path / "review.svg").read_text() or "▄" in (tmp_path / "review.svg").read_text()
 
 
@@ -217,7 +217,7 @@ async def test_train_screen_reports_a_failed_build_without_crashing(tmp_path):
     ws.save_recipe(Recipe(labels=["0", "x"], source="digits"))
     app = app_for(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
-        await pilot.press("b")
+        await pilot.press("t")
         await pilot.pause()
         assert type(app.screen).__name__ == "TrainScreen"
         await app.workers.wait_for_complete()

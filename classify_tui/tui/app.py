@@ -18,7 +18,8 @@ class ClassifyApp(App):
     TITLE = "classify-tui"
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+c", "quit", "Quit", show=False, id="app.ctrl_c"),
+        # priority: the screens' own ctrl+c copies selected text; here it quits, as the README says
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="app.ctrl_c"),
         Binding("question_mark", "show_help_panel", "Keys", id="app.help"),
     ]
 
@@ -32,6 +33,12 @@ class ClassifyApp(App):
         self.current_ws: Workspace | None = None
         self.cancel_events: list[threading.Event] = []  # running builds', so quitting stops them
         self.thumbs = ThumbCache()  # shared by every gallery, so going back and forth decodes nothing twice
+
+    def export_screenshot(self, *, title: str | None = None, simplify: bool = False) -> str:
+        """Textual's SVG, marked to keep its spaces: without xml:space="preserve", rasterisers such
+        as rsvg-convert drop the space that begins a text run after a bold word ("3p=1.000")."""
+        svg = super().export_screenshot(title=title, simplify=simplify)
+        return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
 
     async def action_quit(self) -> None:
         """Quit, and stop any training thread at its next batch instead of leaving it running."""
@@ -67,33 +74,39 @@ class ClassifyApp(App):
     def create_workspace(self, req) -> None:
         """From the New form: save the recipe, then fetch the data live on the Data screen."""
         from ..core.recipes import prepare
+        from ..core.rerun import plan_rerun
 
         ws, recipe = prepare(self.datasets, req.labels, req.source, req.name or None)
+        stored = ws.load_recipe() if ws.exists() else None
         if req.per_label:
             recipe.per_label = req.per_label
         if req.queries:
             recipe.queries = req.queries
         if req.excludes:
             recipe.excludes = req.excludes
+        plan = plan_rerun(ws, stored, recipe)  # an existing workspace with new options: say what is redone
+        if plan.message():
+            self.notify(f"{ws.name}: {plan.message()}")
         ws.ensure()
         ws.save_recipe(recipe)
         self.current_ws = ws
-        self.open_data(ws, run=True)
+        self.open_data(ws, run=True, from_stage=plan.from_stage)
 
-    def open_data(self, ws: Workspace, run: bool = False) -> None:
+    def open_data(self, ws: Workspace, run: bool = False, from_stage: str | None = None) -> None:
         from .screens.data import DataScreen
 
-        self.push_screen(DataScreen(ws, run=run))
+        self.push_screen(DataScreen(ws, run=run, from_stage=from_stage))
 
     def open_export(self, ws: Workspace) -> None:
         from .screens.export import ExportScreen
 
         self.push_screen(ExportScreen(ws))
 
-    def open_review(self, ws: Workspace, label: str | None = None, cell: tuple[str, str] | None = None) -> None:
+    def open_review(self, ws: Workspace, label: str | None = None, cell: tuple[str, str] | None = None,
+                    kind: str | None = None) -> None:
         from .screens.review import ReviewScreen
 
-        self.push_screen(ReviewScreen(ws, ws.load_recipe().labels, label=label, cell=cell))
+        self.push_screen(ReviewScreen(ws, ws.load_recipe().labels, label=label, cell=cell, kind=kind))
 
     def build_running(self, ws: Workspace) -> bool:
         """Whether a Train or Data screen in the stack is running a build of ``ws``."""

@@ -6,7 +6,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+
+from ...core.review_rows import KINDS, count_kinds, read_review
+from ..widgets.footer import AppFooter
+from .review import KIND_PLURAL
 
 
 def cell_text(n: int, biggest: int, diagonal: bool) -> Text:
@@ -24,10 +28,12 @@ class ConfusionScreen(Screen):
     BINDINGS = [
         Binding("enter", "open_cell", "Review cell", id="cm.open"),
         Binding("v", "review_all", "Review all", id="cm.review"),
+        Binding("o", "review_kind('outlier')", "Outliers", tooltip="Review filtered to images of no label",
+                id="cm.outliers"),
         Binding("i", "data", "Data", id="cm.data"),
-        Binding("b", "train", "Retrain", id="cm.train"),
+        Binding("t", "train", "Retrain", id="cm.train"),
         Binding("e", "export", "Export", id="cm.export"),
-        Binding("escape", "app.pop_screen", "Back", id="cm.back"),
+        Binding("escape", "app.pop_screen", "Back", show=False, id="cm.back"),
     ]
 
     def __init__(self, ws, report: dict) -> None:
@@ -39,8 +45,24 @@ class ConfusionScreen(Screen):
         yield Static(f"Confusion matrix — {self.ws.name}  (error {err:.3f}, rows = actual, columns = predicted)", id="title")
         yield DataTable(id="cm-table", cursor_type="cell")
         mc = ", ".join(f"{a}→{b} ×{n}" for a, b, n in self.report.get("most_confused", [])[:5])
-        yield Static(f"most confused: {mc or 'none'}", id="cm-help")
-        yield Footer()
+        yield Static(f"most confused: {mc or 'none'}\n{self.queue_text()}", id="cm-help")
+        yield AppFooter()
+
+    def kind_counts(self) -> dict[str, int]:
+        """Rows per issue kind in the review queue: the report's count, else read from the queue."""
+        kinds = self.report.get("review", {}).get("kinds") or self.report.get("counts", {}).get(
+            "review", {}).get("kinds")
+        if kinds:
+            return kinds
+        return count_kinds(read_review(self.ws.review_path))
+
+    def queue_text(self) -> str:
+        counts = self.kind_counts()
+        if not any(counts.values()):
+            return "review queue: not built yet (t trains and scores it)"
+        parts = [f"{counts[k]} {KIND_PLURAL.get(k, k)}" for k in KINDS if counts.get(k)]
+        return ("review queue: " + " · ".join(parts)
+                + "  (v all, o outliers; enter on a cell shows exactly the images it counts)")
 
     def on_mount(self) -> None:
         labels, cm = self.report["labels"], self.report["confusion_matrix"]
@@ -69,6 +91,12 @@ class ConfusionScreen(Screen):
 
     def action_review_all(self) -> None:
         self.app.open_review(self.ws)
+
+    def action_review_kind(self, kind: str) -> None:
+        if not self.kind_counts().get(kind):
+            self.notify(f"no {kind} images in the review queue")
+            return
+        self.app.open_review(self.ws, kind=kind)
 
     def action_data(self) -> None:
         self.app.open_data(self.ws)

@@ -9,14 +9,17 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Footer, ProgressBar, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
+from ...core.review_rows import OK, ReviewRow, read_review
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
 from ...core.workspace import KEPT, Row
 from ..messages import BuildFinished, CoreEvent
 from ..widgets.fitimage import FitImage
+from ..widgets.footer import AppFooter
 from ..widgets.gallery import Gallery
 from .building import BuildScreen
+from .review import KIND_SHORT
 
 TABS = ("counts", "rejected", "thumbs", "dups")
 
@@ -34,14 +37,16 @@ class DataScreen(BuildScreen):
         Binding("escape", "back", "Back", id="data.back"),
     ]
 
-    def __init__(self, ws, run: bool = False) -> None:
+    def __init__(self, ws, run: bool = False, from_stage: str | None = None) -> None:
         super().__init__(ws)
         self.run_on_mount = run
+        self.from_stage = from_stage  # a re-run with changed options (core/rerun.py)
         self.labels = ws.load_recipe().labels
         self.label = self.labels[0] if self.labels else None
         self.pairs: list[DupPair] = []
         self.pair_index = 0
         self._last_refresh = 0.0
+        self.queue: dict[str, ReviewRow] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(f"Data — {self.ws.name}", id="title")
@@ -52,6 +57,7 @@ class DataScreen(BuildScreen):
                 yield DataTable(id="counts-table", cursor_type="row")
             with TabPane("2 Rejected", id="rejected"):
                 yield DataTable(id="rejected-table", cursor_type="row")
+                yield Static("", id="rejected-empty")
             with TabPane("3 Thumbnails", id="thumbs"):
                 yield Static("", id="thumbs-label")
                 yield Gallery(self.ws.root, self.app.image_widget_class, self._caption, self.app.thumbs,
@@ -65,7 +71,7 @@ class DataScreen(BuildScreen):
                     with Vertical(classes="pair-side"):
                         yield FitImage(self.app.image_widget_class, id="pair-b", classes="pair-img")
                         yield Static("", id="pair-b-cap")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.query_one("#counts-table", DataTable).add_columns("label", *COUNT_COLUMNS)
@@ -79,7 +85,7 @@ class DataScreen(BuildScreen):
     # -- the build through verify, in a thread worker -------------------------------------------
     def start(self) -> None:
         self.query_one(ProgressBar).display = True
-        self.start_build(stop_after="verify")
+        self.start_build(stop_after="verify", from_stage=self.from_stage)
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event
@@ -124,7 +130,14 @@ class DataScreen(BuildScreen):
         problems.clear()
         for r in problem_rows(rows):
             problems.add_row(r.label, r.status, r.reason[:70], r.source[-50:])
+        empty = not problems.row_count
+        problems.display = not empty
+        self.query_one("#rejected-empty", Static).display = empty
+        self.query_one("#rejected-empty", Static).update(
+            "Nothing rejected: every file fetched so far decoded and passed the checks." if rows else
+            "Nothing fetched yet: t fetches the data and trains." if not self.running else "Fetching...")
         self.kept = [r for r in rows.values() if r.status == KEPT]
+        self.queue = {r.path: r for r in read_review(self.ws.review_path)}
         self.show_label()
         self.pairs = duplicate_pairs(rows)
         self.pair_index = min(self.pair_index, max(len(self.pairs) - 1, 0))
@@ -132,13 +145,17 @@ class DataScreen(BuildScreen):
 
     def _caption(self, item: Row) -> str:
         flags = item.flags
-        why = "near dup" if "near duplicate" in flags else ("x-label dup" if "cross-label" in flags else "")
-        return f"[b]{item.label}[/b]\n{item.width}×{item.height}\n[dim]{why}[/]"
+        why = "near duplicate" if "near duplicate" in flags else ("cross-label dup" if "cross-label" in flags else "")
+        queued = self.queue.get(item.path)
+        if queued is not None and queued.kind != OK:  # what Review says about it, in the same words
+            why = f"review: {KIND_SHORT.get(queued.kind, queued.kind)}" + (f" · {why}" if why else "")
+        return f"[b]{item.label}[/b]\n{item.width}×{item.height} px\n[dim]{why}[/]"
 
     def show_label(self, keep_cursor: bool = True) -> None:
         items = [r for r in self.kept if r.label == self.label]
         self.query_one("#thumbs-label", Static).update(
-            f"label [b]{self.label}[/b]: {len(items)} images  (l: next label, arrows move, enter: large view)")
+            f"label [b]{self.label}[/b]: {len(items)} images  (l: next label, arrows move, enter: large view)"
+            if items else f"label [b]{self.label}[/b]: no kept images yet (l: next label)")
         self.query_one("#thumbs-gallery", Gallery).set_items(items, keep_cursor=keep_cursor)
 
     def show_pair(self) -> None:
@@ -173,9 +190,19 @@ class DataScreen(BuildScreen):
     def on_gallery_selected(self, event: Gallery.Selected) -> None:
         from .imageview import ImageView
 
-        item = event.gallery.current
-        if item:
-            self.app.push_screen(ImageView(self.ws.root / item.path, f"{item.label}  {item.path}  {item.width}×{item.height}"))
+        gallery = event.gallery
+        items = gallery.items
+
+        def describe(i: int):
+            it = items[i]
+            return self.ws.root / it.path, f"[b]{it.label}[/b]  {it.path}  {it.width}×{it.height} px  {it.flags}"
+
+        def closed(index: int | None) -> None:
+            if index is not None and index != gallery.cursor and gallery.items is items:
+                gallery.move_to(index)
+
+        if items:
+            self.app.push_screen(ImageView(len(items), gallery.cursor, describe), closed)
 
     def action_train(self) -> None:
         if self.running:

@@ -9,10 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from ...core.export import export_workspace, load_snippet
 from ..widgets.fitimage import FitImage
+from ..widgets.footer import AppFooter
 from ..workers import call_core
 
 
@@ -24,9 +25,10 @@ def prob_bars(probs: dict[str, float], width: int = 16, top: int = 10) -> str:
 
 
 class ExportScreen(Screen):
-    AUTO_FOCUS = ""  # keys x and p act on the screen until the user asks for the path box
+    AUTO_FOCUS = ""  # keys e and p act on the screen until the user asks for the path box
     BINDINGS = [
-        Binding("x", "export", "Export", id="export.export"),
+        Binding("e", "export", "Export", tooltip="write exports/NAME (the same key opens this screen)",
+                id="export.export"),
         Binding("p", "focus_path", "Predict a file", id="export.predict"),
         Binding("escape", "back", "Back", id="export.back", priority=True),
     ]
@@ -46,7 +48,7 @@ class ExportScreen(Screen):
             yield FitImage(self.app.image_widget_class, id="predict-img")
             with Vertical():
                 yield Static("", id="predict-out")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.dest = self.app.exports / self.ws.name
@@ -57,7 +59,7 @@ class ExportScreen(Screen):
 
     def action_back(self) -> None:
         if self.focused is self.query_one(Input):
-            self.set_focus(None)  # escape leaves the path box first, so x and p work again
+            self.set_focus(None)  # escape leaves the path box first, so e and p work again
         else:
             self.app.pop_screen()
 
@@ -67,10 +69,10 @@ class ExportScreen(Screen):
         if (self.dest / "model.safetensors").exists():
             size = (self.dest / "model.safetensors").stat().st_size / 1e6
             status.update(f"exported: [b]{self.dest}[/b]  (model.safetensors {size:.1f} MB, config.json, README.md)"
-                          "   x exports again")
+                          "   e exports again")
             snippet.update(load_snippet(self.dest))
         else:
-            status.update("not exported yet: press x to export the trained model")
+            status.update("not exported yet: press e to export the trained model")
             snippet.update("")
 
     def action_export(self) -> None:
@@ -91,7 +93,7 @@ class ExportScreen(Screen):
         if not event.value.strip():
             return
         if not (self.dest / "model.safetensors").exists():
-            self.notify("export first (x)", severity="warning")
+            self.notify("export first (e)", severity="warning")
             return
         self.query_one("#predict-out", Static).update(f"predicting {path} ...")
         self.predict_worker(path)

@@ -7,9 +7,30 @@ import time
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
+from ...core.rerun import stages_done
 from ...core.workspace import Workspace, list_workspaces
+from ..widgets.footer import AppFooter
+
+
+def workspace_state(ws: Workspace, report: dict) -> str:
+    """Where the workspace's loop stands, from the journal: what is current, what is not."""
+    try:
+        done = stages_done(ws)
+    except Exception:  # noqa: BLE001 - an unreadable journal must not hide the workspace
+        return "?"
+    if "export" in done:
+        return "exported"
+    if "review" in done:
+        return "reviewed"
+    if "train" in done:
+        return "review incomplete"
+    if report.get("error_rate") is not None:
+        return "changed: t retrains"
+    if "verify" in done:
+        return "data only: t trains"
+    return "not fetched"
 
 
 class HomeScreen(Screen):
@@ -17,19 +38,20 @@ class HomeScreen(Screen):
         Binding("enter", "open", "Open", id="home.open"),
         Binding("n", "new", "New", id="home.new"),
         Binding("i", "data", "Data", id="home.data"),
-        Binding("b", "build", "Train/resume", id="home.build"),
+        Binding("t", "build", "Train/resume", id="home.build"),
         Binding("r", "refresh", "Refresh", id="home.refresh"),
     ]
 
     def compose(self) -> ComposeResult:
         yield Static("classify-tui — workspaces", id="title")
         yield DataTable(id="home-table", cursor_type="row")
+        yield Static("", id="home-empty")
         yield Static("n: new workspace (or headless: classify-tui build --source digits)", id="status")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("name", "labels", "images", "error", "last run")
+        table.add_columns("name", "labels", "images", "error", "state", "last run")
         self.action_refresh()
 
     def action_refresh(self) -> None:
@@ -41,8 +63,13 @@ class HomeScreen(Screen):
             kept = rep.get("counts", {}).get("verify", {}).get("kept_total", "-")
             err = rep.get("error_rate")
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(ws.recipe_path.stat().st_mtime))
-            table.add_row(ws.name, ",".join(labels)[:40], str(kept), f"{err:.3f}" if err is not None else "-", when,
-                          key=ws.name)
+            table.add_row(ws.name, ",".join(labels)[:40], str(kept), f"{err:.3f}" if err is not None else "-",
+                          workspace_state(ws, rep), when, key=ws.name)
+        empty = not table.row_count
+        table.display = not empty
+        self.query_one("#home-empty", Static).display = empty
+        self.query_one("#home-empty", Static).update(
+            f"No workspaces in {self.app.datasets} yet: n creates one (digits needs no network).")
 
     def selected(self) -> Workspace | None:
         table = self.query_one(DataTable)

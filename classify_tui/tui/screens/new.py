@@ -39,7 +39,7 @@ class NewWorkspace(ModalScreen[NewRequest | None]):
             yield Input(value="ddg", id="new-source")
             yield Label("Name under datasets/ (blank: from labels or source)")
             yield Input(placeholder="auto", id="new-name")
-            yield Label("Images per label")
+            yield Label("Images per label", id="new-per-label-label")
             yield Input(value="150", type="integer", id="new-per-label")
             yield Label("Query templates, ; separated ({label} is replaced)")
             yield Input(placeholder="{label} photo; {label} sun photo; {label} shade photo", id="new-queries")
@@ -52,12 +52,29 @@ class NewWorkspace(ModalScreen[NewRequest | None]):
 
     def on_mount(self) -> None:
         self.query_one("#new-labels", Input).focus()
+        self.source_changed()
+
+    def source_changed(self) -> None:
+        """Images per label and search words only where the source uses them (not digits)."""
+        kind = self.value("new-source").split(":", 1)[0] or "ddg"
+        per_label = kind in ("ddg", "mnist")
+        search = kind == "ddg"
+        self.query_one("#new-per-label", Input).disabled = not per_label
+        self.query_one("#new-queries", Input).disabled = not search
+        self.query_one("#new-excludes", Input).disabled = not search
+        self.query_one("#new-per-label-label", Label).update(
+            "Images per label" if per_label else
+            f"Images per label: not used by {kind} (it brings its own images)")
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "new-source":
+            self.source_changed()
 
     def value(self, wid: str) -> str:
         return self.query_one(f"#{wid}", Input).value.strip()
 
     def request(self) -> NewRequest:
-        per = self.value("new-per-label")
+        per = "" if self.query_one("#new-per-label", Input).disabled else self.value("new-per-label")
         return NewRequest(
             name=self.value("new-name"), labels=self.value("new-labels"), source=self.value("new-source") or "ddg",
             per_label=int(per) if per else None,
@@ -86,7 +103,8 @@ class NewWorkspace(ModalScreen[NewRequest | None]):
             self.action_cancel()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input.id == "new-excludes":
+        enabled = [i for i in self.query(Input) if not i.disabled]
+        if enabled and event.input is enabled[-1]:  # Enter on the last field in use creates
             self.action_create()
         else:
             self.focus_next()

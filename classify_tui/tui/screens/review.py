@@ -1,4 +1,8 @@
-"""Review: the out-of-fold queue as a gallery of real images; marks persist across filters."""
+"""Review: the out-of-fold queue as a gallery of real images; marks persist across filters.
+
+Every row has a kind (label, outlier, duplicate, quality, ok), a plain reason and a suggested
+action; captions say them in words, ``y`` accepts the suggestion, ``f`` filters by kind. Marking
+does not move the cursor: the mark appears on the tile looked at, and the user moves on."""
 
 from __future__ import annotations
 
@@ -7,21 +11,68 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
 
 from ...core.cleaning import Decision, apply_decisions, undo_last
 from ...core.errors import UserError
-from ...core.review_rows import ReviewRow, read_review
+from ...core.review_rows import (
+    DELETE,
+    KEEP,
+    KIND_TEXT,
+    KINDS,
+    LABEL,
+    OK,
+    OUTLIER,
+    ReviewRow,
+    read_review,
+)
 from ..widgets.fitimage import FitImage
+from ..widgets.footer import AppFooter
 from ..widgets.gallery import Gallery
 from ..workers import call_core
 from .imageview import ImageView
 
 SPLITS = (None, "train", "valid")
+SPLIT_TEXT = {"valid": "validation image", "train": "training image"}
+KIND_PLURAL = {LABEL: "label issues", OUTLIER: "outliers", "duplicate": "duplicates", "quality": "bad images",
+               OK: "without issue"}
+KIND_SHORT = {LABEL: "label", OUTLIER: "outlier", "duplicate": "duplicate", "quality": "quality", OK: "ok"}
+
+
+def pct(p: float) -> str:
+    return f"{round(100 * p)}%"
+
+
+def quick_label(labels: list[str], n: int) -> str | None:
+    """Key n picks the label named n if there is one (digits), else the n-th label (1-9)."""
+    if str(n) in labels:
+        return str(n)
+    return labels[n - 1] if 1 <= n <= len(labels) else None
+
+
+def suggested_decision(row: ReviewRow) -> Decision:
+    """What ``y`` marks: relabel for a label issue, delete for outliers (never a relabel: they
+    belong to none of the labels), duplicates and bad images, keep otherwise."""
+    if row.kind == LABEL and row.suggested_label:
+        return Decision(row.path, "relabel", row.suggested_label)
+    if row.kind in (OUTLIER, "duplicate", "quality") or row.suggestion == DELETE:
+        return Decision(row.path, DELETE)
+    return Decision(row.path, KEEP)
+
+
+def short_reason(row: ReviewRow) -> str:
+    """The first reason, without its numbers: 'too dark', 'near duplicate', ..."""
+    first = row.reasons.split(";")[0].strip()
+    return first.split(":")[0].split(" (")[0].strip()
+
+
+def decision_text(d: Decision) -> str:
+    return {"delete": "delete", "keep": "keep"}.get(d.action, f"relabel → {d.label}")
 
 
 class PickLabel(ModalScreen[str | None]):
-    """Relabel picker."""
+    """Relabel picker; each label shows the digit key that picks it directly."""
 
     BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="pick.cancel")]
 
@@ -30,7 +81,9 @@ class PickLabel(ModalScreen[str | None]):
         self.labels = labels
 
     def compose(self) -> ComposeResult:
-        yield OptionList(*self.labels, id="pick")
+        keys = {quick_label(self.labels, n): n for n in range(10)}
+        yield OptionList(*[Option(f"{keys[lb]}  {lb}" if lb in keys else f"   {lb}") for lb in self.labels],
+                         id="pick")
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         self.dismiss(self.labels[event.option_index])
@@ -44,23 +97,31 @@ class ReviewScreen(Screen):
         # the footer shows these in order: what matters most at 80 columns comes first
         Binding("d", "mark('delete')", "Delete", id="review.delete"),
         Binding("k", "mark('keep')", "Keep", id="review.keep"),
+        Binding("y", "accept", "Accept", tooltip="mark the suggested action", id="review.accept"),
         Binding("r", "relabel", "Relabel", id="review.relabel"),
         Binding("a", "apply", "Apply", id="review.apply"),
-        Binding("u", "undo", "Undo", id="review.undo"),
-        Binding("t", "retrain", "Retrain", id="review.retrain"),
-        Binding("l", "cycle_label", "Label", id="review.label"),
-        Binding("s", "cycle_split", "Split", id="review.split"),
-        Binding("c", "clear_cell", "All cells", id="review.cell"),
-        Binding("e", "export", "Export", id="review.export"),
-        Binding("escape", "app.pop_screen", "Back", id="review.back"),
-        *[Binding(str(i), f"quick({i})", show=False, id=f"review.quick{i}") for i in range(10)],
+        Binding("u", "undo", "Undo", tooltip="a mark, or else the last apply", id="review.undo"),
+        Binding("f", "cycle_kind", "Kind", tooltip="filter: label, outlier, duplicate, quality, ok", id="review.kind"),
+        Binding("t", "retrain", "Retrain", show=False, id="review.retrain"),
+        Binding("l", "cycle_label", "Label filter", show=False, id="review.label"),
+        Binding("s", "cycle_split", "Split filter", show=False, tooltip="training / validation images",
+                id="review.split"),
+        Binding("c", "clear_cell", "All cells", show=False, tooltip="leave the confusion cell", id="review.cell"),
+        Binding("e", "export", "Export", show=False, id="review.export"),
+        Binding("escape", "app.pop_screen", "Back", show=False, id="review.back"),
+        Binding("0", "quick(0)", "Relabel as the digit's label", key_display="0-9", show=False,
+                tooltip="the label named by the digit, else the Nth label", id="review.quick0"),
+        *[Binding(str(i), f"quick({i})", system=True, id=f"review.quick{i}") for i in range(1, 10)],
     ]
 
-    def __init__(self, ws, labels: list[str], label: str | None = None, cell: tuple[str, str] | None = None) -> None:
+    def __init__(self, ws, labels: list[str], label: str | None = None, cell: tuple[str, str] | None = None,
+                 kind: str | None = None) -> None:
         super().__init__()
         self.ws, self.labels = ws, labels
-        self.label_filter, self.cell_filter, self.split_filter = label, cell, None
+        self.label_filter, self.cell_filter, self.split_filter, self.kind_filter = label, cell, None, kind
         self.queue: list[ReviewRow] = []
+        self.scope: list[ReviewRow] = []  # after every filter but kind (the kind counts are of these)
+        self.kind_counts: dict[str, int] = {}
         self.report = ws.load_report()
         self._preview_timer = None
         self.shown: list[ReviewRow] = []
@@ -71,12 +132,14 @@ class ReviewScreen(Screen):
 
     def compose(self) -> ComposeResult:
         yield Static("", id="title")
+        yield Static("", id="kinds")
+        yield Static("", id="cell-note")
         with Horizontal(id="review-body"):
             yield Gallery(self.ws.root, self.app.image_widget_class, self._caption, self.app.thumbs, id="gallery")
             with Vertical(id="review-side"):
                 yield FitImage(self.app.image_widget_class, id="preview")
         yield Static("", id="details")
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
         self.reload()
@@ -86,13 +149,88 @@ class ReviewScreen(Screen):
         # the large side preview only where there is room for it; Enter gives one anywhere
         self.query_one("#review-side").display = self.size.width >= 120
 
+    # -- what the screen says -----------------------------------------------------------------
     def _caption(self, r: ReviewRow) -> str:
-        mark = self._mark_text(r.path)
-        head = f"{r.label}→{r.predicted}" if r.label != r.predicted else r.label
-        why = r.reasons.split(";")[0].split(":")[0] if r.reasons else r.split
-        return (f"[b]{head}[/b] {'[reverse]' + mark + '[/]' if mark else ''}\n"
-                f"{r.p_label:.2f}/{r.p_predicted:.2f} {r.split[0]}\n[dim]{why}[/]")
+        """Three short lines in words: what it is, how sure and what to do, and the mark."""
+        label = f"[b]{r.label}[/b]"
+        if r.kind == LABEL or (r.kind == OK and r.disagrees):
+            first = f"{label} → looks like [b]{r.predicted}[/b]"
+            second = f"{pct(r.p_predicted)} · {r.suggestion_text if r.kind == LABEL else 'keep'}"
+        elif r.kind == OUTLIER:
+            first, second = f"{label} · fits no label", f"best {pct(r.p_predicted)} · delete"
+        elif r.kind == OK:
+            first, second = f"{label} · no issue", f"{pct(r.p_label)} sure · keep"
+        else:
+            first = f"{label} · {short_reason(r) or KIND_SHORT.get(r.kind, r.kind)}"
+            second = f"{KIND_SHORT.get(r.kind, r.kind)} · {suggested_decision(r).action}"
+        mark = self.marks.get(r.path)
+        if mark is not None:
+            third = f"[reverse] marked: {decision_text(mark)} [/]"
+        elif self.cell_filter:
+            third = f"[dim]matrix said {self.cell_filter[1]}[/]"
+        else:
+            third = f"[dim]{SPLIT_TEXT.get(r.split, r.split)}[/]"
+        return f"{first}\n{second}\n{third}"
 
+    def basis(self, r: ReviewRow) -> str:
+        if r.basis:
+            return r.basis
+        return "models that never trained on it" + (" (main model + fold models)" if r.split == "valid" else "")
+
+    def _details(self, row: ReviewRow, index: int | None = None) -> str:
+        index = self.query_one(Gallery).cursor if index is None else index
+        mark = self.marks.get(row.path)
+        pred = (f"predicted [b]{row.predicted}[/b] {pct(row.p_predicted)}"
+                + (f", {row.label} {pct(row.p_label)}" if row.disagrees else ""))
+        matrix = f" · the matrix's main model said {self.cell_filter[1]}" if self.cell_filter else ""
+        what = KIND_TEXT.get(row.kind, row.kind)
+        why = f": {row.reasons}" if row.reasons else ""
+        return (f"[b]{index + 1} / {len(self.shown)}[/b]  {row.path} · labelled [b]{row.label}[/b] · {pred} "
+                f"by {self.basis(row)}{matrix}\n"
+                f"{what}{why} · suggests [b]{row.suggestion_text}[/b] (y) · "
+                f"mark: {decision_text(mark) if mark else 'none'}")
+
+    def update_title(self) -> None:
+        """The title is derived from the filters and marks, never parsed back from the screen."""
+        filters = [f"kind {self.kind_filter}" if self.kind_filter else "",
+                   f"label {self.label_filter}" if self.label_filter else "",
+                   f"cell {self.cell_filter[0]}→{self.cell_filter[1]}" if self.cell_filter else "",
+                   f"{self.split_filter} split" if self.split_filter else ""]
+        f = ", ".join(x for x in filters if x) or "all"
+        cursor = self.query_one(Gallery).cursor
+        pos = f"{cursor + 1} / {len(self.shown)}" if self.shown else f"0 / {len(self.shown)}"
+        self.query_one("#title", Static).update(
+            f"Review — {self.ws.name}  [b]{pos}[/b]  ({f}; {len(self.queue)} in queue)  {len(self.marks)} marked")
+        counts = self.kind_counts
+        parts = [f"[reverse]{name} {n}[/]" if self.kind_filter == k or (k is None and not self.kind_filter)
+                 else f"{name} {n}"
+                 for k, name, n in [(None, "all", len(self.scope)), *((k, k, counts[k]) for k in counts)]]
+        self.query_one("#kinds", Static).update("f kind: " + " · ".join(parts))
+
+    def current(self) -> ReviewRow | None:
+        return self.query_one(Gallery).current
+
+    def show_current(self) -> None:
+        row = self.current()
+        details = self.query_one("#details", Static)
+        self.update_title()
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        if row is None:
+            self.query_one("#preview").image = None
+            details.update("no images with these filters: f kind, l label, s split, c all cells")
+            return
+        details.update(self._details(row))
+        if self.query_one("#review-side").display:
+            # The large preview is the slowest thing to draw: let the cursor and details paint
+            # first, and skip it entirely while an arrow key is held down.
+            path = str(self.ws.root / row.path)
+            self._preview_timer = self.set_timer(0.06, lambda: self._show_preview(path))
+
+    def _show_preview(self, path: str) -> None:
+        self.query_one("#preview").image = path
+
+    # -- the queue and its filters ------------------------------------------------------------
     def reload(self, keep_cursor: bool = False) -> None:
         self.queue = [r for r in read_review(self.ws.review_path) if (self.ws.root / r.path).exists()]
         self.refilter(keep_cursor)
@@ -110,61 +248,40 @@ class ReviewScreen(Screen):
                 rows = [r for r in rows if r.label == a and r.predicted == p]
         if self.split_filter:
             rows = [r for r in rows if r.split == self.split_filter]
+        self.scope = rows
+        self.kind_counts = {k: 0 for k in KINDS}
+        for r in rows:
+            self.kind_counts[r.kind] = self.kind_counts.get(r.kind, 0) + 1
+        if self.kind_filter:
+            rows = [r for r in rows if r.kind == self.kind_filter]
         self.shown = rows
+        note = self.query_one("#cell-note", Static)
+        note.display = bool(self.cell_filter)
+        if self.cell_filter:
+            a, p = self.cell_filter
+            note.update(f"Cell {a}→{p}: the validation images labelled {a} that the main model predicted as {p} "
+                        "(the matrix). Captions show the review's prediction, from models that never trained "
+                        "on them; it can differ.")
         self.query_one(Gallery).set_items(rows, keep_cursor)
-        self.update_title()
         self.show_current()
-
-    def update_title(self) -> None:
-        """The title is derived from the filters and marks, never parsed back from the screen."""
-        filters = [f"label={self.label_filter}" if self.label_filter else "",
-                   f"cell={self.cell_filter[0]}→{self.cell_filter[1]}" if self.cell_filter else "",
-                   f"split={self.split_filter}" if self.split_filter else ""]
-        f = " ".join(x for x in filters if x) or "all"
-        self.query_one("#title", Static).update(
-            f"Review — {self.ws.name}: {len(self.shown)} of {len(self.queue)} images ({f}), {len(self.marks)} marked")
-
-    def _mark_text(self, path: str) -> str:
-        d = self.marks.get(path)
-        if d is None:
-            return ""
-        return {"delete": "DEL", "keep": "keep"}.get(d.action, f"→{d.label}")
-
-    def current(self) -> ReviewRow | None:
-        return self.query_one(Gallery).current
-
-    def _details(self, row: ReviewRow) -> str:
-        return (f"[b]{row.path}[/b]  actual [b]{row.label}[/b] (p={row.p_label})  "
-                f"predicted [b]{row.predicted}[/b] (p={row.p_predicted})  {row.split}  "
-                f"mark: {self._mark_text(row.path) or '-'}\n{row.reasons or 'no other reasons'}")
-
-    def show_current(self) -> None:
-        row = self.current()
-        details = self.query_one("#details", Static)
-        if self._preview_timer is not None:
-            self._preview_timer.stop()
-        if row is None:
-            self.query_one("#preview").image = None
-            details.update("nothing to review with these filters")
-            return
-        details.update(self._details(row))
-        if self.query_one("#review-side").display:
-            # The large preview is the slowest thing to draw: let the cursor and details paint
-            # first, and skip it entirely while an arrow key is held down.
-            path = str(self.ws.root / row.path)
-            self._preview_timer = self.set_timer(0.06, lambda: self._show_preview(path))
-
-    def _show_preview(self, path: str) -> None:
-        self.query_one("#preview").image = path
 
     def on_gallery_highlighted(self, event: Gallery.Highlighted) -> None:
         self.show_current()
 
     def on_gallery_selected(self, event: Gallery.Selected) -> None:
-        row = self.current()
-        if row is not None:
-            self.app.push_screen(ImageView(self.ws.root / row.path, self._details(row)))
+        gallery = self.query_one(Gallery)
 
+        def describe(i: int):
+            return self.ws.root / self.shown[i].path, self._details(self.shown[i], i)
+
+        def closed(index: int | None) -> None:
+            if index is not None and index != gallery.cursor:
+                gallery.move_to(index)
+
+        if self.shown:
+            self.app.push_screen(ImageView(len(self.shown), gallery.cursor, describe), closed)
+
+    # -- marks --------------------------------------------------------------------------------
     def _set_mark(self, decision: Decision | None) -> None:
         row = self.current()
         if row is None:
@@ -175,9 +292,6 @@ class ReviewScreen(Screen):
             self.marks[row.path] = decision
         gallery = self.query_one(Gallery)
         gallery.refresh_item(gallery.cursor)
-        self.update_title()
-        if decision is not None:
-            gallery.move_to(gallery.cursor + 1)
         self.show_current()
 
     def action_mark(self, action: str) -> None:
@@ -185,15 +299,14 @@ class ReviewScreen(Screen):
         if row:
             self._set_mark(Decision(row.path, action))
 
-    def quick_label(self, n: int) -> str | None:
-        """Key n picks the label named n if there is one (digits), else the n-th label (1-9)."""
-        if str(n) in self.labels:
-            return str(n)
-        return self.labels[n - 1] if 1 <= n <= len(self.labels) else None
+    def action_accept(self) -> None:
+        row = self.current()
+        if row:
+            self._set_mark(suggested_decision(row))
 
     def action_quick(self, n: int) -> None:
         row = self.current()
-        label = self.quick_label(n)
+        label = quick_label(self.labels, n)
         if row and label is not None:
             self._set_mark(Decision(row.path, "relabel", label))
 
@@ -224,6 +337,13 @@ class ReviewScreen(Screen):
         self.notify(f"undid the last apply ({n} files moved back)")
         self.reload(keep_cursor=True)  # stay where the user was
 
+    def action_cycle_kind(self) -> None:
+        present = [k for k, n in self.kind_counts.items() if n]
+        opts = [None, *present]
+        at = opts.index(self.kind_filter) if self.kind_filter in opts else 0
+        self.kind_filter = opts[(at + 1) % len(opts)]
+        self.refilter()
+
     def action_cycle_label(self) -> None:
         opts = [None, *self.labels]
         self.label_filter = opts[(opts.index(self.label_filter) + 1) % len(opts)]
@@ -242,7 +362,7 @@ class ReviewScreen(Screen):
             self.notify("a build is reading these images: apply when it has finished", severity="warning")
             return
         if not self.marks:
-            self.notify("nothing marked: d delete, r/1-9 relabel, k keep")
+            self.notify("nothing marked: d delete, k keep, y accept the suggestion, r or 0-9 relabel")
             return
         self.apply_worker(list(self.marks.values()))
 
@@ -257,7 +377,6 @@ class ReviewScreen(Screen):
 
     def action_retrain(self) -> None:
         self.app.open_train(self.ws, from_stage="train")
-
 
     def action_export(self) -> None:
         self.app.open_export(self.ws)

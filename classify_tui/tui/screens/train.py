@@ -1,17 +1,22 @@
-"""Train: runs the core build in a thread worker; live progress, epoch table and cancel."""
+"""Train: runs the core build in a thread worker; overall progress with time left, the loss
+curve, an epoch table, cancel, and after the run a plain statement of what was kept."""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, ProgressBar, RichLog, Sparkline, Static
+from textual.widgets import DataTable, ProgressBar, RichLog, Sparkline, Static
 
 from ..messages import BuildFinished, CoreEvent
+from ..stageprogress import StageProgress
+from ..widgets.footer import AppFooter
 from .building import BuildScreen
+
+MODEL_STAGES = ("train", "review")
 
 
 class TrainScreen(BuildScreen):
-    CANCELLED = "cancelled; the workspace is unchanged and resumable"
+    CANCELLED = "cancelled"
     BINDINGS = [
         Binding("x", "cancel", "Cancel run", id="train.cancel"),
         Binding("i", "data", "Browse data", id="train.data"),
@@ -22,59 +27,92 @@ class TrainScreen(BuildScreen):
         super().__init__(ws)
         self.from_stage = from_stage
         self.losses: list[float] = []
+        self.progress = StageProgress()
+        self.finished_stages: list[str] = []  # stages this run completed
+        self.current_stage = ""
+        self.error_rate: float | None = None
 
     def compose(self) -> ComposeResult:
         recipe = self.ws.load_recipe()
         yield Static(f"Train — {self.ws.name}: {recipe.arch}, size {recipe.size or 'auto'}, "
                      f"{recipe.epochs or 'auto'} epochs, device {recipe.device}", id="title")
-        yield ProgressBar(id="progress", show_eta=False)
-        yield Static("", id="status")
+        yield ProgressBar(id="progress", total=1000, show_eta=False)
+        yield Static("starting...", id="status")
         yield Sparkline([], id="loss-curve")
         yield DataTable(id="epochs")
         yield RichLog(id="log", wrap=True, markup=False)
-        yield Footer()
+        yield AppFooter()
 
     def on_mount(self) -> None:
-        self.query_one(DataTable).add_columns("stage", "epoch", "train loss", "valid loss", "error", "img/s")
+        table = self.query_one(DataTable)
+        table.add_columns("stage", "model", "epoch", "train loss", "valid loss", "error", "img/s")
+        table.display = False  # an empty table says nothing: it appears with the first epoch
         self.start_build(from_stage=self.from_stage)
 
     def on_core_event(self, message: CoreEvent) -> None:
         ev = message.event
-        bar = self.query_one(ProgressBar)
-        if ev.total:
-            bar.update(total=ev.total, progress=ev.done or 0)
-        if ev.kind == "batch" and "loss" in ev.data:
-            self.losses.append(ev.data["loss"])
+        if ev.kind == "start" and ev.stage != self.current_stage:
+            self.current_stage = ev.stage
+            self.losses = []
+        changed = self.progress.update(ev)
+        if changed and self.progress.fraction is not None:
+            self.query_one(ProgressBar).update(total=1000, progress=round(1000 * self.progress.fraction))
+        d = ev.data
+        if ev.kind == "batch" and "loss" in d:
+            self.losses.append(d["loss"])
             self.query_one(Sparkline).data = self.losses[-300:]
-            d = ev.data
-            self.query_one("#status", Static).update(
-                f"[b]{ev.stage}[/b] epoch {d.get('epoch')}/{d.get('epochs')} batch {ev.done}/{ev.total}  "
-                f"loss {d['loss']:.3f}  {d.get('images_per_s', 0):.0f} img/s   (loss curve below, x cancels)")
-        if ev.kind == "info" and "device" in ev.data:
-            d = ev.data
+        if ev.kind in ("batch", "epoch", "progress", "start"):
+            self.query_one("#status", Static).update(self.progress.text() or f"[b]{ev.stage}[/b] {ev.message}")
+        if ev.kind == "info" and "device" in d:
             self.query_one("#title", Static).update(
                 f"Train — {self.ws.name}: {d['arch']}, size {d['size']}, {d['epochs']} epochs, "
                 f"device [b]{d['device']}[/b] (asked: {self.ws.load_recipe().device}), lr {d['lr']:g}")
         if ev.kind == "epoch":
-            d = ev.data
-            self.query_one(DataTable).add_row(ev.stage, f"{d.get('epoch')}/{d.get('epochs')}",
+            model = f"{d['model']}/{d['models']}" if d.get("models") else "main" if ev.stage == "train" else "-"
+            if ev.stage == "train" and "error_rate" in d:
+                self.error_rate = d["error_rate"]
+            table = self.query_one(DataTable)
+            table.display = True
+            table.add_row(ev.stage, model, f"{d.get('epoch')}/{d.get('epochs')}",
                                               f"{d.get('train_loss', 0):.3f}", f"{d.get('valid_loss', 0):.3f}",
                                               f"{d.get('error_rate', 0):.3f}", f"{d.get('images_per_s', 0):.0f}")
         elif ev.kind in ("start", "end", "info", "warning") and ev.message:
             self.query_one(RichLog).write(f"[{ev.stage}] {ev.message}")
+        if ev.kind == "end":
+            self.finished_stages.append(ev.stage)
+
+    def outcome(self, error: str) -> str:
+        """What the run left behind, in words: after a cancel during review the new model is kept."""
+        if "train" in self.finished_stages:
+            err = f" (error {self.error_rate:.3f})" if self.error_rate is not None else ""
+            kept = f"the new model{err} is kept"
+            if "review" not in self.finished_stages and self.current_stage == "review":
+                return (f"{error}: {kept}; the review queue is incomplete (it still lists the previous "
+                        "scores, if any). t on Home or Confusion resumes the review.")
+            return f"{error}: {kept}; t resumes from {self.current_stage}."
+        if self.current_stage in MODEL_STAGES or not self.finished_stages:
+            return f"{error} during {self.current_stage or 'start'}: the previous model and the data are unchanged."
+        return f"{error} during {self.current_stage}: what was fetched so far is kept."
 
     def on_build_finished(self, message: BuildFinished) -> None:
         self.running = False
         log = self.query_one(RichLog)
+        status = self.query_one("#status", Static)
         if message.error:
-            log.write(f"stopped: {message.error}")
-            self.notify(message.error, severity="warning")
+            text = self.outcome(message.error) if message.error == self.CANCELLED else f"stopped: {message.error}"
+            status.update(text + "  escape: back")
+            log.write(text)
+            self.notify(text, severity="warning")
         else:
             err = (message.report or {}).get("error_rate")
-            log.write(f"done: error rate {err}. Press escape to see the confusion matrix.")
-            self.notify(f"build finished, error {err}")
+            err_s = f"{err:.3f}" if isinstance(err, (int, float)) else "-"
+            self.query_one(ProgressBar).update(total=1000, progress=1000)
+            status.update(f"done: error rate {err_s}. escape: the confusion matrix and the review queue.")
+            log.write(f"done: error rate {err_s}")
+            self.notify(f"build finished, error {err_s}")
 
     def show_cancelling(self) -> None:
+        self.query_one("#status", Static).update(f"cancelling {self.current_stage}... (at the next batch)")
         self.query_one(RichLog).write("cancelling...")
 
     def action_data(self) -> None:
@@ -86,3 +124,4 @@ class TrainScreen(BuildScreen):
         super().action_back()
         if not running:
             self.app.refresh_workspace(self.ws)
+

@@ -79,7 +79,7 @@ class Gallery(Widget, can_focus=True):
         Binding("pagedown", "move_page(1)", "Page down", show=False, id="gallery.pagedown"),
         Binding("home", "move_to_start", "First image", show=False, id="gallery.home"),
         Binding("end", "move_to_end", "Last image", show=False, id="gallery.end"),
-        Binding("enter,space", "select", "Large view", id="gallery.select"),
+        Binding("enter,space", "select", "View", tooltip="the image large, n/p to step", id="gallery.select"),
     ]
 
     class Highlighted(Message):
