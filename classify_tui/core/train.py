@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ from .backbone import DataConfig, create_backbone
 from .device import DeviceChoice, choose_device, prepare_device
 from .errors import Cancelled
 from .events import Event, OnEvent
+from .imageload import SquishedImages, batched_arrays, prefetch
 
 DEFAULT_LR = 1e-2  # measured on digits at 64 px, 3 epochs: 2e-3 -> 0.26 error, 1e-2 -> 0.064
 LR_MULT = 3  # body gets lr/3: on digits 64 px, 3 epochs, lr_mult 10 -> 0.064 error, 3 -> 0.036
@@ -28,6 +30,8 @@ class TrainConfig:
     weights: str = ""
     flip: bool = True
     seed: int = 42
+    workers: int | None = None  # data loader worker processes; None: 0 on CPU (a prefetch thread), 8 on CUDA
+    dynamics: bool = True  # record each training image's margin per epoch (area under the margin)
 
 
 @dataclass
@@ -38,6 +42,10 @@ class TrainOutput:
     epochs: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
     images_per_s: float = 0.0
+    # (n_images, epochs) margin of the given label over the best other label, in logits, as the
+    # model saw each training image in each epoch (augmented, before that batch's update); NaN for
+    # validation images and for images an epoch's drop_last left out.
+    margins: Any = None
 
 
 def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event, total_epochs: int):
@@ -100,6 +108,86 @@ def _splitter(model: Any) -> list[list[Any]]:
     return [body, head]
 
 
+def _dynamics_callback(n: int, epochs: int):
+    """Takes the image indices out of each batch and records every training image's margin."""
+    import numpy as np
+    import torch
+    from fastai.callback.core import Callback
+
+    class Dynamics(Callback):
+        order = -20  # before_batch: strip the indices before any other callback sees the targets
+
+        def __init__(self) -> None:
+            self.margins = np.full((n, epochs), np.nan, dtype=np.float32)
+            self.idx = None
+
+        def before_batch(self) -> None:
+            yb = self.learn.yb
+            self.idx = yb[1] if len(yb) > 1 else None
+            self.learn.yb = yb[:1]
+
+        def after_loss(self) -> None:
+            if not self.training or self.idx is None:
+                return
+            with torch.no_grad():
+                logits = self.learn.pred.detach().float()
+                y = self.learn.yb[0].long()
+                given = logits.gather(1, y[:, None])[:, 0]
+                others = logits.scatter(1, y[:, None], float("-inf")).amax(1)
+                margin = (given - others).cpu().numpy()
+            e = min(self.epoch, epochs - 1)
+            self.margins[self.idx.cpu().numpy(), e] = margin
+
+    return Dynamics()
+
+
+class _Loaders:
+    """fastai DataLoaders whose batches are (x, y, index): one input."""
+
+    @staticmethod
+    def make(*loaders, device):
+        from fastai.data.core import DataLoaders
+
+        cls = type("IndexedDataLoaders", (DataLoaders,), {"n_inp": 1})
+        return cls(*loaders, device=device)
+
+
+def _batch_pipeline(data_cfg: DataConfig, size: int, flip: bool, train: bool, channels_last: bool):
+    """uint8 batch on the device -> normalised float batch, with fastai's aug_transforms in training."""
+    import torch
+    from fastai.torch_core import TensorImage
+    from fastai.vision.augment import aug_transforms
+    from fastai.data.core import Pipeline
+
+    augs = Pipeline(aug_transforms(size=size, do_flip=flip, min_scale=0.75), split_idx=0) if train else None
+    stats: dict[str, Any] = {}
+
+    def after_batch(b):
+        x, y, idx = b
+        if "mean" not in stats or stats["mean"].device != x.device:
+            stats["mean"] = torch.tensor(data_cfg.mean, device=x.device).view(1, 3, 1, 1)
+            stats["std"] = torch.tensor(data_cfg.std, device=x.device).view(1, 3, 1, 1)
+        x = x.float().div_(255)
+        if augs is not None:
+            x = augs(TensorImage(x)).as_subclass(torch.Tensor)
+        x = (x - stats["mean"]) / stats["std"]
+        if channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, y, idx
+
+    return after_batch
+
+
+def _prefetching_loader(base_cls):
+    """A fastai DataLoader that builds its batches in a background thread (see imageload.prefetch)."""
+
+    class PrefetchingDataLoader(base_cls):
+        def __iter__(self):
+            yield from prefetch(super().__iter__(), depth=2)
+
+    return PrefetchingDataLoader
+
+
 def train_classifier(
     paths: list[Path],
     targets: list[str],
@@ -110,42 +198,47 @@ def train_classifier(
     cancel: threading.Event | None = None,
     stage: str = "train",
 ) -> TrainOutput:
-    """Fine-tune on ``paths`` (labels ``targets``) holding out ``valid_idx``."""
-    import pandas as pd
+    """Fine-tune on ``paths`` (labels ``targets``) holding out ``valid_idx``.
+
+    The recipe is the one measured in bench/: squish to ``cfg.size``, fastai's aug_transforms on
+    the batch, one cycle over the whole network with the body at lr/3.
+    """
+    import random
+
+    import numpy as np
     import torch
     from fastai.callback.channelslast import ChannelsLast  # noqa: F401  (patches Learner.to_channelslast)
     from fastai.callback.fp16 import MixedPrecision  # noqa: F401  (patches Learner.to_fp16)
     from fastai.callback.schedule import fit_one_cycle  # noqa: F401  (patches Learner)
-    from fastai.data.block import CategoryBlock, DataBlock
-    from fastai.data.transforms import ColReader, IndexSplitter, Normalize
+    from fastai.data.load import DataLoader
     from fastai.learner import Learner
     from fastai.losses import CrossEntropyLossFlat
     from fastai.metrics import error_rate
-    from fastai.vision.augment import Resize, ResizeMethod, aug_transforms
-    from fastai.vision.data import ImageBlock
     from fastcore.basics import noop
 
     cancel = cancel or threading.Event()
     choice = choose_device(cfg.device)
     prepare_device(choice)
     torch.manual_seed(cfg.seed)
+    random.seed(cfg.seed)
     model, data_cfg = create_backbone(cfg.arch, len(vocab), cfg.weights)
-    df = pd.DataFrame({"path": [str(p) for p in paths], "label": targets})
-    block = DataBlock(
-        blocks=(ImageBlock, CategoryBlock(vocab=vocab)),
-        get_x=ColReader("path"),
-        get_y=ColReader("label"),
-        splitter=IndexSplitter(valid_idx),
-        item_tfms=Resize(cfg.size, method=ResizeMethod.Squish),
-        batch_tfms=[
-            *aug_transforms(size=cfg.size, do_flip=cfg.flip, min_scale=0.75),
-            Normalize.from_stats(torch.tensor(data_cfg.mean), torch.tensor(data_cfg.std)),
-        ],
-    )
+    index = {lab: i for i, lab in enumerate(vocab)}
+    y = [index[t] for t in targets]
+    vset = set(valid_idx)
+    train_idx = [i for i in range(len(paths)) if i not in vset]
     device = torch.device(choice.name)
-    workers = 0 if choice.name == "cpu" else 4
-    bs = min(cfg.batch_size, max(8, (len(paths) - len(valid_idx)) // 4))
-    dls = block.dataloaders(df, bs=bs, device=device, num_workers=workers, seed=cfg.seed)
+    cuda = choice.name.startswith("cuda")
+    workers = cfg.workers if cfg.workers is not None else (min(8, os.cpu_count() or 1) if cuda else 0)
+    bs = min(cfg.batch_size, max(8, len(train_idx) // 4))
+
+    def make(idx: list[int], train: bool):
+        ds = SquishedImages([paths[i] for i in idx], [y[i] for i in idx], cfg.size, positions=idx)
+        loader_cls = DataLoader if workers else _prefetching_loader(DataLoader)
+        return loader_cls(ds, bs=bs if train else bs * 2, shuffle=train, drop_last=train, num_workers=workers,
+                          pin_memory=cuda, device=device, persistent_workers=bool(workers),
+                          after_batch=_batch_pipeline(data_cfg, cfg.size, cfg.flip, train, choice.channels_last))
+
+    dls = _Loaders.make(make(train_idx, True), make(list(valid_idx), False), device=device)
     learn = Learner(dls, model, loss_func=CrossEntropyLossFlat(), metrics=error_rate, splitter=_splitter)
     learn.logger = noop  # Recorder would print the epoch table to stdout
     if choice.channels_last:
@@ -153,50 +246,80 @@ def train_classifier(
     elif choice.amp:
         learn.to_fp16()
     total = cfg.epochs
+    dyn = _dynamics_callback(len(paths), total)
+    learn.add_cb(dyn)
     cb = _make_event_callback(stage, on_event, cancel, total)
     learn.add_cb(cb)
     lr = cfg.lr or DEFAULT_LR
     on_event(Event(stage, "info", f"{cfg.arch} on {choice.name} ({choice.reason}), size {cfg.size}, "
-                   f"{cfg.epochs} epochs, lr {lr:g}, {len(paths) - len(valid_idx)} train / {len(valid_idx)} valid",
+                   f"{cfg.epochs} epochs, lr {lr:g}, {len(train_idx)} train / {len(valid_idx)} valid",
                    data={"arch": cfg.arch, "device": choice.name, "size": cfg.size, "epochs": cfg.epochs, "lr": lr}))
     t0 = time.monotonic()
     with learn.no_bar():
         # One cycle over the whole network with discriminative rates. fastai's fine_tune spends
-        # a frozen epoch first; on small data that epoch moved error 0.64 -> 0.64 (see README).
+        # a frozen epoch first; measured no better here (bench/bench_train.py).
         learn.fit_one_cycle(cfg.epochs, slice(lr / LR_MULT, lr))
     if cancel.is_set():
         raise Cancelled()
-    learn.remove_cb(cb)
-    model = learn.model.float().to(memory_format=torch.contiguous_format).eval()
+    learn.remove_cbs([cb, dyn])
+    model = learn.model.float().eval()
     names = learn.recorder.metric_names[1:-1]
     history = [{"epoch": i + 1, **{n: float(v) for n, v in zip(names, vals)}}
                for i, vals in enumerate(learn.recorder.values)]
+    margins = dyn.margins
+    margins[list(valid_idx)] = np.nan
     return TrainOutput(model, data_cfg, choice, history, time.monotonic() - t0,
-                       cb.train_images / max(cb.train_seconds, 1e-6))
+                       cb.train_images / max(cb.train_seconds, 1e-6), margins)
+
+
+@dataclass
+class Inference:
+    probs: Any  # (n, C) float32 softmax
+    features: Any = None  # (n, D) float32 pooled penultimate activations, if asked for
+    seconds: float = 0.0
+
+
+def infer(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, device: str, batch_size: int = 64,
+          cancel: threading.Event | None = None, features: bool = False, workers: int = 2) -> Inference:
+    """Softmax probabilities (and optionally embeddings) with exactly the export's preprocessing.
+
+    Images are decoded by ``workers`` threads two batches ahead of the model; the model runs
+    channels_last (2x faster on CPU) and in mixed precision on CUDA.
+    """
+    import numpy as np
+    import torch
+
+    t0 = time.monotonic()
+    dev = torch.device(device)
+    cuda = dev.type == "cuda"
+    mean = torch.tensor(data_cfg.mean, device=dev).view(1, 3, 1, 1)
+    std = torch.tensor(data_cfg.std, device=dev).view(1, 3, 1, 1)
+    model = model.to(dev).eval()
+    if dev.type != "mps":
+        model = model.to(memory_format=torch.channels_last)
+    probs, feats = [], []
+    try:
+        with torch.inference_mode(), torch.autocast("cuda", enabled=cuda):
+            for arr in batched_arrays(paths, size, batch_size, workers):
+                if cancel is not None and cancel.is_set():
+                    raise Cancelled()
+                x = torch.from_numpy(arr).to(dev, non_blocking=True).permute(0, 3, 1, 2).float().div_(255)
+                x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
+                if features:
+                    f = model.forward_head(model.forward_features(x), pre_logits=True)
+                    logits = model.get_classifier()(f)
+                    feats.append(f.float().cpu().numpy())
+                else:
+                    logits = model(x)
+                probs.append(torch.softmax(logits.float(), dim=1).cpu().numpy())
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+    p = np.concatenate(probs) if probs else np.zeros((0, 0), dtype=np.float32)
+    f = np.concatenate(feats) if feats else None
+    return Inference(p.astype(np.float32), f, time.monotonic() - t0)
 
 
 def predict_probs(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, device: str,
-                  batch_size: int = 128, cancel: threading.Event | None = None):
+                  batch_size: int = 64, cancel: threading.Event | None = None):
     """Softmax probabilities with exactly the export's preprocessing (squish, bilinear, mean/std)."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    mean = torch.tensor(data_cfg.mean).view(1, 3, 1, 1)
-    std = torch.tensor(data_cfg.std).view(1, 3, 1, 1)
-    dev = torch.device(device)
-    model = model.to(dev).eval()
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(paths), batch_size):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            arrs = []
-            for p in paths[i : i + batch_size]:
-                with Image.open(p) as im:
-                    im = im.convert("RGB").resize((size, size), Image.BILINEAR)
-                    arrs.append(np.asarray(im, dtype=np.uint8))
-            x = torch.from_numpy(np.stack(arrs)).permute(0, 3, 1, 2).float().div_(255)
-            x = ((x - mean) / std).to(dev)
-            out.append(torch.softmax(model(x).float(), dim=1).cpu().numpy())
-    return np.concatenate(out) if out else np.zeros((0, 0), dtype=np.float32)
+    return infer(model, paths, size, data_cfg, device, batch_size, cancel).probs
