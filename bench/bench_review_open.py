@@ -14,6 +14,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from classify_tui.core.review_rows import ReviewRow, write_review
 from classify_tui.core.workspace import KEPT, Recipe, Row, Workspace
 from classify_tui.tui.thumbs import ThumbCache
 
@@ -25,7 +26,7 @@ def make_workspace(root: Path) -> Workspace:
     ws = Workspace(root / "big")
     ws.ensure()
     ws.save_recipe(Recipe(labels=LABELS, source="digits"))
-    rows, lines = {}, ["path,source,label,predicted,p_label,p_predicted,loss,split,reasons"]
+    rows, queue = {}, []
     base = Image.linear_gradient("L").resize((400, 300))
     for i in range(N):
         label = LABELS[i % 4]
@@ -33,9 +34,12 @@ def make_workspace(root: Path) -> Workspace:
         (ws.root / rel).parent.mkdir(parents=True, exist_ok=True)
         Image.merge("RGB", (base, base.rotate(i % 360), Image.new("L", (400, 300), i % 256))).save(ws.root / rel, quality=80)
         rows[str(i)] = Row(id=str(i), source=f"s{i}", label=label, status=KEPT, path=rel)
-        lines.append(f"{rel},s{i},{label},{LABELS[(i + 1) % 4]},0.1,0.8,2.3,train,label issue: looks like x")
+        other = LABELS[(i + 1) % 4]
+        queue.append(ReviewRow(path=rel, source=f"s{i}", label=label, predicted=other, p_label=0.1, p_predicted=0.8,
+                               loss=2.3, split="train", reasons=f"looks like {other!r} (p=0.80)", kind="label",
+                               suggestion=f"relabel:{other}", priority=1 - i / N, basis="out-of-fold models"))
     ws.save_manifest(rows)
-    ws.review_path.write_text("\n".join(lines) + "\n")
+    write_review(ws.review_path, queue)
     return ws
 
 
