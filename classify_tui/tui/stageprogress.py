@@ -106,8 +106,13 @@ class StageProgress:
         return elapsed * (1 - self.fraction) / done
 
     def text(self) -> str:
-        """One line: stage · model i/n · epoch e/E · batch b/B · loss · speed · overall % · time left."""
-        parts = [f"[b]{self.stage}[/b]"] if self.stage else []
+        """One line, what matters first: stage, overall %, time left, then model, epoch, batch,
+        loss and speed ('review 45%, about 2 min left · model 3/6 · epoch 2/2 · batch 7/18 ...')."""
+        head = f"[b]{self.stage}[/b]" if self.stage else ""
+        if self.fraction is not None:
+            left = self.seconds_left()
+            head += f" {round(100 * self.fraction)}%" + (f", about {duration_text(left)} left" if left is not None else "")
+        parts = [head] if head else []
         if self.models and self.models > 1:
             parts.append(f"model {self.model}/{self.models}")
         if self.epochs:
@@ -118,8 +123,4 @@ class StageProgress:
             parts.append(f"loss {self.loss:.3f}")
         if self.images_per_s:
             parts.append(f"{self.images_per_s:.0f} img/s")
-        if self.fraction is not None:
-            left = self.seconds_left()
-            overall = f"{round(100 * self.fraction)}% of {self.stage}"
-            parts.append(overall + (f", about {duration_text(left)} left" if left is not None else ""))
         return " · ".join(parts)

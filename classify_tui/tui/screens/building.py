@@ -18,7 +18,22 @@ class BuildScreen(Screen):
         super().__init__()
         self.ws = ws
         self.cancel = threading.Event()
-        self.running = False
+        self._build_running = False
+
+    @property
+    def running(self) -> bool:
+        return self._build_running
+
+    @running.setter
+    def running(self, value: bool) -> None:
+        self._build_running = value
+        if self.is_attached:
+            self.refresh_bindings()  # x Cancel shows only while there is something to cancel
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel":
+            return self.running
+        return True
 
     def start_build(self, **kwargs: Any) -> None:
         """Run the build (core/isolated.py) in a thread worker; it posts CoreEvent/BuildFinished."""
