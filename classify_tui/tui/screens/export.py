@@ -116,5 +116,5 @@ class ExportScreen(Screen):
             img.image = None
             out.update(f"[red]{path}: {pred.error}[/]")
             return
-        img.image = self.app.thumbs.get(path)
-        out.update(f"[b]{pred.label}[/b] p={pred.prob:.3f}\n\n{prob_bars(pred.probs)}")
+        img.image = path  # decoded once at screen resolution and fitted, not a cropped thumbnail
+        out.update(f"predicted [b]{pred.label}[/b] · {100 * pred.prob:.0f}%\n\n{prob_bars(pred.probs)}")
