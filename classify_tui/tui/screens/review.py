@@ -200,12 +200,15 @@ class ReviewScreen(Screen):
         cursor = self.query_one(Gallery).cursor
         pos = f"{cursor + 1} / {len(self.shown)}" if self.shown else f"0 / {len(self.shown)}"
         self.query_one("#title", Static).update(
-            f"Review — {self.ws.name}  [b]{pos}[/b]  ({f}; {len(self.queue)} in queue)  {len(self.marks)} marked")
+            f"Review — {self.ws.name}  [b]{pos}[/b]  ({f}; {len(self.queue)} in queue)  {len(self.marks)} marked",
+            layout=False)
+
+    def update_kinds(self) -> None:
         counts = self.kind_counts
         parts = [f"[reverse]{name} {n}[/]" if self.kind_filter == k or (k is None and not self.kind_filter)
                  else f"{name} {n}"
                  for k, name, n in [(None, "all", len(self.scope)), *((k, k, counts[k]) for k in counts)]]
-        self.query_one("#kinds", Static).update("f kind: " + " · ".join(parts))
+        self.query_one("#kinds", Static).update("f kind: " + " · ".join(parts), layout=False)
 
     def current(self) -> ReviewRow | None:
         return self.query_one(Gallery).current
@@ -220,7 +223,7 @@ class ReviewScreen(Screen):
             self.query_one("#preview").image = None
             details.update("no images with these filters: f kind, l label, s split, c all cells")
             return
-        details.update(self._details(row))
+        details.update(self._details(row), layout=False)
         if self.query_one("#review-side").display:
             # The large preview is the slowest thing to draw: let the cursor and details paint
             # first, and skip it entirely while an arrow key is held down.
@@ -263,6 +266,7 @@ class ReviewScreen(Screen):
                         "(the matrix). Captions show the review's prediction, from models that never trained "
                         "on them; it can differ.")
         self.query_one(Gallery).set_items(rows, keep_cursor)
+        self.update_kinds()
         self.show_current()
 
     def on_gallery_highlighted(self, event: Gallery.Highlighted) -> None:

@@ -55,7 +55,7 @@ class Tile(Vertical):
             self.set_class(selected, "-selected")
         if caption != self._caption:
             self._caption = caption
-            self._cap.update(caption)
+            self._cap.update(caption, layout=False)  # a fixed 20x3 box: no layout pass per key
         if path != self.path:
             self.path = path
             self.set_thumb(thumb)
