@@ -185,10 +185,11 @@ class ReviewScreen(Screen):
         matrix = f" · the matrix's main model said {self.cell_filter[1]}" if self.cell_filter else ""
         what = KIND_TEXT.get(row.kind, row.kind)
         why = f": {row.reasons}" if row.reasons else ""
-        return (f"[b]{index + 1} / {len(self.shown)}[/b]  {row.path} · labelled [b]{row.label}[/b] · {pred} "
-                f"by {self.basis(row)}{matrix}\n"
-                f"{what}{why} · suggests [b]{row.suggestion_text}[/b] (y) · "
-                f"mark: {decision_text(mark) if mark else 'none'}")
+        # most important first: at 80 columns the ends of both lines are cut
+        return (f"[b]{index + 1} / {len(self.shown)}[/b]  labelled [b]{row.label}[/b] · {pred} "
+                f"by {self.basis(row)}{matrix} · {row.path}\n"
+                f"mark: [b]{decision_text(mark) if mark else 'none'}[/b] · suggests {row.suggestion_text} (y) · "
+                f"{what}{why}")
 
     def update_title(self) -> None:
         """The title is derived from the filters and marks, never parsed back from the screen."""
