@@ -15,6 +15,7 @@ from textual_image.widget import HalfcellImage
 from classify_tui.core.events import Event
 from classify_tui.core.workspace import KEPT, Recipe, Row, Workspace
 from classify_tui.tui.messages import BuildFinished, CoreEvent
+from classify_tui.tui.screens.imageview import ImageView
 from classify_tui.tui.stageprogress import StageProgress
 
 
@@ -35,7 +36,7 @@ async def test_large_view_holds_the_image_and_steps_and_zooms(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         view = app.screen
-        assert type(view).__name__ == "ImageView"
+        assert isinstance(view, ImageView)
         inner = view.query_one("#view-img").query_one(HalfcellImage)
         assert inner.image is not None and inner.image.size == (48, 48)  # the image widget holds the image
         assert inner.size.width > 10 and inner.size.height > 5  # fitted to the screen, not a cell
@@ -53,7 +54,9 @@ async def test_large_view_holds_the_image_and_steps_and_zooms(tmp_path):
         assert view.index == 2
         await pilot.press("p", "left", "left")  # never before the first
         assert view.index == 0
-        await pilot.press("n", "n", "n")
+        await pilot.press("n", "n", "n", "d")  # the marking keys act on the image shown
+        assert review.marks[review.shown[3].path].action == "delete"
+        assert "mark: delete" in str(view.query_one("#view-details").render())
         app.save_screenshot(str(tmp_path / "view.svg"))
         await pilot.press("escape")
         await pilot.pause()
@@ -72,7 +75,7 @@ async def test_data_large_view_holds_the_image(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         view = app.screen
-        assert type(view).__name__ == "ImageView"
+        assert isinstance(view, ImageView)
         assert view.query_one("#view-img").query_one(HalfcellImage).image is not None
         await pilot.press("n")
         assert view.index == 1 and view.query_one("#view-img").query_one(HalfcellImage).image is not None
@@ -228,7 +231,7 @@ async def test_every_key_is_described_and_footers_fit_at_80(tmp_path):
         await pilot.pause()
         app.save_screenshot(str(tmp_path / "keys.svg"))
     assert re.search(r"\^c\s*Quit", svg_text(tmp_path / "keys.svg"))  # not "copy selected text"
-    assert seen == {"HomeScreen", "ConfusionScreen", "ReviewScreen", "ImageView", "ExportScreen", "DataScreen"}
+    assert seen == {"HomeScreen", "ConfusionScreen", "ReviewScreen", "ReviewImageView", "ExportScreen", "DataScreen"}
 
 
 async def test_review_help_panel_describes_digits_home_end(tmp_path):

@@ -117,7 +117,7 @@ async def test_review_gallery_large_view_and_paging(tmp_path):
         assert gallery.cursor == 5
         await pilot.press("enter")
         await pilot.pause()
-        assert type(app.screen).__name__ == "ImageView"
+        assert type(app.screen).__name__ == "ReviewImageView"
         assert str(app.screen.path).endswith(screen.shown[5].path)
         app.save_screenshot(str(tmp_path / "view.svg"))
         await pilot.press("escape")

@@ -41,8 +41,8 @@ class ImageView(ModalScreen[int]):
         Binding("left", "arrow(-1, 0)", "Previous (pan left when zoomed)", show=False, id="view.left"),
         Binding("down", "arrow(0, 1)", "Next (pan down when zoomed)", show=False, id="view.down"),
         Binding("up", "arrow(0, -1)", "Previous (pan up when zoomed)", show=False, id="view.up"),
-        Binding("plus,equals_sign", "zoom(1)", "Zoom in", id="view.zoom_in"),
-        Binding("minus", "zoom(-1)", "Zoom out", id="view.zoom_out"),
+        Binding("plus,equals_sign", "zoom(1)", "Zoom in", show=False, id="view.zoom_in"),  # the title says so
+        Binding("minus", "zoom(-1)", "Zoom out", show=False, id="view.zoom_out"),
     ]
 
     def __init__(self, count: int, index: int, describe: Callable[[int], tuple[Path, str]]) -> None:
@@ -70,6 +70,10 @@ class ImageView(ModalScreen[int]):
         self.zoom, self.centre = 0, (0.5, 0.5)
         self.query_one("#view-details", Static).update(details)
         self.redraw()
+
+    def refresh_details(self) -> None:
+        """After something about the item changed (a mark), without reloading the image."""
+        self.query_one("#view-details", Static).update(self.describe(self.index)[1])
 
     def redraw(self) -> None:
         img = self.full

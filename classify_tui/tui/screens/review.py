@@ -92,6 +92,33 @@ class PickLabel(ModalScreen[str | None]):
         self.dismiss(None)
 
 
+class ReviewImageView(ImageView):
+    """The large view from Review: the same marking keys act on the image shown."""
+
+    BINDINGS = [
+        Binding("d", "mark('delete')", "Delete", id="rview.delete"),
+        Binding("k", "mark('keep')", "Keep", id="rview.keep"),
+        Binding("y", "mark('accept')", "Accept", tooltip="mark the suggested action", id="rview.accept"),
+        Binding("u", "mark('unmark')", "Unmark", id="rview.unmark"),
+    ]
+
+    def __init__(self, review: ReviewScreen, count: int, index: int, describe) -> None:
+        super().__init__(count, index, describe)
+        self.review = review
+
+    def action_mark(self, what: str) -> None:
+        gallery = self.review.query_one(Gallery)
+        if gallery.cursor != self.index:
+            gallery.move_to(self.index)  # marks act on the gallery's cursor: put it on this image
+        if what == "accept":
+            self.review.action_accept()
+        elif what == "unmark":
+            self.review._set_mark(None)
+        else:
+            self.review.action_mark(what)
+        self.refresh_details()
+
+
 class ReviewScreen(Screen):
     BINDINGS = [
         # the footer shows these in order: what matters most at 80 columns comes first
@@ -284,7 +311,7 @@ class ReviewScreen(Screen):
                 gallery.move_to(index)
 
         if self.shown:
-            self.app.push_screen(ImageView(len(self.shown), gallery.cursor, describe), closed)
+            self.app.push_screen(ReviewImageView(self, len(self.shown), gallery.cursor, describe), closed)
 
     # -- marks --------------------------------------------------------------------------------
     def _set_mark(self, decision: Decision | None) -> None:
