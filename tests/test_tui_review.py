@@ -62,6 +62,8 @@ async def test_large_view_holds_the_image_and_steps_and_zooms(tmp_path):
         await pilot.pause()
         assert app.screen is review and gallery.cursor == 3  # the gallery follows the large view
     assert "labelled" in svg_text(tmp_path / "view.svg") and "4 / 6" in svg_text(tmp_path / "view.svg")
+    # spaces survive rasterising ("3p=1.000" was rsvg-convert dropping the space after a bold word)
+    assert '<svg xml:space="preserve"' in (tmp_path / "view.svg").read_text()
 
 
 async def test_data_large_view_holds_the_image(tmp_path):

@@ -62,8 +62,8 @@ class HomeScreen(Screen):
             labels = rep.get("labels") or ws.load_recipe().labels
             kept = rep.get("counts", {}).get("verify", {}).get("kept_total", "-")
             err = rep.get("error_rate")
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(ws.recipe_path.stat().st_mtime))
-            table.add_row(ws.name, ",".join(labels)[:40], str(kept), f"{err:.3f}" if err is not None else "-",
+            when = time.strftime("%b %d %H:%M", time.localtime(ws.recipe_path.stat().st_mtime))
+            table.add_row(ws.name, ",".join(labels)[:24], str(kept), f"{err:.3f}" if err is not None else "-",
                           workspace_state(ws, rep), when, key=ws.name)
         empty = not table.row_count
         table.display = not empty
