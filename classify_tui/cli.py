@@ -52,11 +52,17 @@ def cmd_build(args: argparse.Namespace) -> int:
         raise
     finally:
         reporter.close()
-    _print_summary(ws.root, report)
+    _print_summary(ws.root, report, stale="train" not in _stages_done(ws))
     return 0
 
 
-def _print_summary(root: Path, report: dict) -> None:
+def _stages_done(ws) -> set[str]:
+    from .core.rerun import stages_done
+
+    return stages_done(ws)
+
+
+def _print_summary(root: Path, report: dict, stale: bool = False) -> None:
     print(f"workspace: {root}")
     counts = report.get("counts", {})
     if "verify" in counts:
@@ -67,7 +73,8 @@ def _print_summary(root: Path, report: dict) -> None:
         print(f"download: {dl.get('downloaded', 0)} fetched, {dl.get('failed', 0)} failed")
     if "error_rate" in report:
         print(f"error_rate: {report['error_rate']:.4f} on {report.get('n_valid', '?')} validation images "
-              f"({report.get('arch')}, {report.get('device')})")
+              f"({report.get('arch')}, {report.get('device')})"
+              + ("; from the previous training: the next full build retrains" if stale else ""))
     if report.get("most_confused"):
         top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report["most_confused"][:3])
         print(f"most confused: {top}")
