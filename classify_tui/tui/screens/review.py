@@ -185,8 +185,8 @@ class ReviewScreen(Screen):
             second = f"{pct(r.p_predicted)} · {r.suggestion_text if r.kind == LABEL else 'keep'}"
         elif r.kind == OUTLIER:
             first, second = f"{label} · fits no label", f"best {pct(r.p_predicted)} · delete"
-        elif r.kind == OK:
-            first, second = f"{label} · no issue", f"{pct(r.p_label)} sure · keep"
+        elif r.kind == OK:  # a reason on an ok row is a doubt worth reading ("low confidence")
+            first, second = f"{label} · {short_reason(r) or 'no issue'}", f"{pct(r.p_label)} sure · keep"
         else:
             first = f"{label} · {short_reason(r) or KIND_SHORT.get(r.kind, r.kind)}"
             second = f"{KIND_SHORT.get(r.kind, r.kind)} · {suggested_decision(r).action}"
