@@ -156,6 +156,13 @@ def test_stage_progress_over_several_models_with_time_left():
         now[0] += 1
         q.update(Event("verify", "progress", "", done, 100))
     assert q.fraction == 1.0 and q.text() == "[b]verify[/b] 100%"
+    # several models that do not say how many: the percentage is said to be this model's only
+    r = StageProgress(clock=lambda: now[0])
+    for _model in (1, 2):
+        for batch in (6, 12):
+            now[0] += 10
+            r.update(Event("review", "batch", "", batch, 12, {"epoch": 1, "epochs": 1}))
+    assert r.text().startswith("[b]review[/b] model 2 100% of it ·") and "left" not in r.text()
 
 
 async def test_train_screen_progress_and_an_honest_cancel(tmp_path, monkeypatch):
@@ -196,15 +203,18 @@ async def test_train_screen_progress_and_an_honest_cancel(tmp_path, monkeypatch)
     assert "model 2/6" in text
 
 
-async def test_home_says_review_incomplete(tmp_path):
+async def test_home_and_review_say_review_incomplete(tmp_path):
     ws = make_ws(tmp_path)
     for stage in ("search", "download", "verify", "train"):
         ws.journal("stage_done", stage=stage, counts={})
     app = app_for(tmp_path)
-    async with app.run_test(size=(100, 24)) as pilot:
+    async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         row = [str(c) for c in app.screen.query_one("#home-table").get_row_at(0)]
         assert "review incomplete" in row
+        await pilot.press("enter", "v")
+        await pilot.pause()
+        assert "before the last training" in str(app.screen.query_one("#cell-note").render())
 
 
 async def test_every_key_is_described_and_footers_fit_at_80(tmp_path):

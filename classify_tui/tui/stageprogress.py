@@ -38,6 +38,7 @@ class StageProgress:
     images_per_s: float | None = None
     started: float | None = None  # when the first measurable work of the stage began
     _start_fraction: float = 0.0
+    restarts: int = 0  # without model fields: how often the per-model progress started over
 
     def reset(self, stage: str) -> None:
         self.__init__(clock=self.clock)  # type: ignore[misc]
@@ -63,7 +64,12 @@ class StageProgress:
                     self.loss = float(d["loss"])
                 if "images_per_s" in d:
                     self.images_per_s = float(d["images_per_s"])
-            return self._set(self._model_fraction(ev))
+            fraction = self._model_fraction(ev)
+            if self.models is None and fraction is not None and self.fraction is not None \
+                    and fraction < self.fraction:  # within one model it only grows
+                self.restarts += 1  # another model of a stage that does not say how many
+                self.started = None
+            return self._set(fraction)
         if ev.kind == "progress" and ev.total:
             if self.models is None or (ev.done or 0) >= ev.total:  # batches say more, when they come
                 return self._set((ev.done or 0) / ev.total)
@@ -109,9 +115,12 @@ class StageProgress:
         """One line, what matters first: stage, overall %, time left, then model, epoch, batch,
         loss and speed ('review 45%, about 2 min left · model 3/6 · epoch 2/2 · batch 7/18 ...')."""
         head = f"[b]{self.stage}[/b]" if self.stage else ""
+        if self.restarts:  # several models, total unknown: the percentage is of this one only
+            head += f" model {self.restarts + 1}"
         if self.fraction is not None:
             left = self.seconds_left()
-            head += f" {round(100 * self.fraction)}%" + (f", about {duration_text(left)} left" if left is not None else "")
+            head += f" {round(100 * self.fraction)}%" + (" of it" if self.restarts else "") \
+                + (f", about {duration_text(left)} left" if left is not None and not self.restarts else "")
         parts = [head] if head else []
         if self.models and self.models > 1:
             parts.append(f"model {self.model}/{self.models}")

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from ...core.cleaning import Decision, apply_decisions, undo_last
 from ...core.errors import UserError
+from ...core.rerun import stages_done
 from ...core.review_rows import (
     DELETE,
     KEEP,
@@ -149,6 +150,7 @@ class ReviewScreen(Screen):
         self.queue: list[ReviewRow] = []
         self.scope: list[ReviewRow] = []  # after every filter but kind (the kind counts are of these)
         self.kind_counts: dict[str, int] = {}
+        self.stale = False
         self.report = ws.load_report()
         self._preview_timer = None
         self.shown: list[ReviewRow] = []
@@ -264,6 +266,11 @@ class ReviewScreen(Screen):
     # -- the queue and its filters ------------------------------------------------------------
     def reload(self, keep_cursor: bool = False) -> None:
         self.queue = [r for r in read_review(self.ws.review_path) if (self.ws.root / r.path).exists()]
+        try:
+            done = stages_done(self.ws)
+            self.stale = "train" in done and "review" not in done  # a newer model than these scores
+        except Exception:  # noqa: BLE001 - an unreadable journal only loses the note
+            self.stale = False
         self.refilter(keep_cursor)
 
     def refilter(self, keep_cursor: bool = False) -> None:
@@ -286,13 +293,18 @@ class ReviewScreen(Screen):
         if self.kind_filter:
             rows = [r for r in rows if r.kind == self.kind_filter]
         self.shown = rows
-        note = self.query_one("#cell-note", Static)
-        note.display = bool(self.cell_filter)
+        notes = []
+        if self.stale:
+            notes.append("These scores are from before the last training: its review did not finish "
+                         "(t on Home resumes it).")
         if self.cell_filter:
             a, p = self.cell_filter
-            note.update(f"Cell {a}→{p}: the validation images labelled {a} that the main model predicted as {p} "
-                        "(the matrix). Captions show the review's prediction, from models that never trained "
-                        "on them; it can differ.")
+            notes.append(f"Cell {a}→{p}: the validation images labelled {a} that the main model predicted as {p} "
+                         "(the matrix). Captions show the review's prediction, from models that never trained "
+                         "on them; it can differ.")
+        note = self.query_one("#cell-note", Static)
+        note.display = bool(notes)
+        note.update("\n".join(notes))
         self.query_one(Gallery).set_items(rows, keep_cursor)
         self.update_kinds()
         self.show_current()

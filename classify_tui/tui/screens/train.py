@@ -54,6 +54,7 @@ class TrainScreen(BuildScreen):
         if ev.kind == "start" and ev.stage != self.current_stage:
             self.current_stage = ev.stage
             self.losses = []
+            self.query_one(ProgressBar).update(total=1000, progress=0)  # each stage fills its own bar
         changed = self.progress.update(ev)
         if changed and self.progress.fraction is not None:
             self.query_one(ProgressBar).update(total=1000, progress=round(1000 * self.progress.fraction))
@@ -88,7 +89,7 @@ class TrainScreen(BuildScreen):
             kept = f"the new model{err} is kept"
             if "review" not in self.finished_stages and self.current_stage == "review":
                 return (f"{error}: {kept}; the review queue is incomplete (it still lists the previous "
-                        "scores, if any). t on Home or Confusion resumes the review.")
+                        "scores, if any). t on Home resumes the review.")
             return f"{error}: {kept}; t resumes from {self.current_stage}."
         if self.current_stage in MODEL_STAGES or not self.finished_stages:
             return f"{error} during {self.current_stage or 'start'}: the previous model and the data are unchanged."
