@@ -290,3 +290,24 @@ async def test_empty_tables_say_why_and_new_form_hides_per_label_for_digits(tmp_
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         assert "No workspaces" in str(app.screen.query_one("#home-empty").render())
+
+
+async def test_cancelling_a_resumed_review_keeps_the_trained_model(tmp_path, monkeypatch):
+    from classify_tui.tui.screens.building import BuildScreen
+    from classify_tui.tui.screens.train import TrainScreen
+
+    monkeypatch.setattr(BuildScreen, "start_build", lambda self, **kw: setattr(self, "running", True))
+    ws = make_ws(tmp_path)  # its report says error 0.25
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.pause()
+        app.push_screen(TrainScreen(ws))
+        await pilot.pause()
+        screen = app.screen
+        for ev in (Event("review", "start", "review..."),
+                   Event("review", "batch", "", 3, 14, {"epoch": 1, "epochs": 1, "loss": 0.5})):
+            screen.post_message(CoreEvent(ev))
+        screen.post_message(BuildFinished(None, screen.CANCELLED))
+        await pilot.pause()
+        status = str(screen.query_one("#status").render())
+        assert "the trained model (error 0.250) is kept" in status and "review queue is incomplete" in status

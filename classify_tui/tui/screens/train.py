@@ -83,14 +83,17 @@ class TrainScreen(BuildScreen):
             self.finished_stages.append(ev.stage)
 
     def outcome(self, error: str) -> str:
-        """What the run left behind, in words: after a cancel during review the new model is kept."""
-        if "train" in self.finished_stages:
-            err = f" (error {self.error_rate:.3f})" if self.error_rate is not None else ""
-            kept = f"the new model{err} is kept"
-            if "review" not in self.finished_stages and self.current_stage == "review":
-                return (f"{error}: {kept}; the review queue is incomplete (it still lists the previous "
-                        "scores, if any). t on Home resumes the review.")
-            return f"{error}: {kept}; t resumes from {self.current_stage}."
+        """What the run left behind, in words: a cancel during review keeps the trained model."""
+        trained_now = "train" in self.finished_stages
+        if self.current_stage == "review" and "review" not in self.finished_stages:
+            err = self.error_rate if trained_now else self.ws.load_report().get("error_rate")
+            err_s = f" (error {err:.3f})" if isinstance(err, (int, float)) else ""
+            kept = f"the {'new' if trained_now else 'trained'} model{err_s} is kept"
+            return (f"{error}: {kept}; the review queue is incomplete (it still lists the previous "
+                    "scores, if any). t on Home resumes the review.")
+        if trained_now:
+            err_s = f" (error {self.error_rate:.3f})" if self.error_rate is not None else ""
+            return f"{error}: the new model{err_s} is kept; t on Home resumes from {self.current_stage}."
         if self.current_stage in MODEL_STAGES or not self.finished_stages:
             return f"{error} during {self.current_stage or 'start'}: the previous model and the data are unchanged."
         return f"{error} during {self.current_stage}: what was fetched so far is kept."
