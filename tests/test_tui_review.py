@@ -311,3 +311,26 @@ async def test_cancelling_a_resumed_review_keeps_the_trained_model(tmp_path, mon
         await pilot.pause()
         status = str(screen.query_one("#status").render())
         assert "the trained model (error 0.250) is kept" in status and "review queue is incomplete" in status
+
+
+async def test_new_form_over_an_existing_workspace_says_what_it_redoes(tmp_path):
+    ws = Workspace(tmp_path / "datasets" / "w")
+    ws.ensure()
+    ws.save_recipe(Recipe(labels=[str(i) for i in range(10)], source="digits", size=64, epochs=3))
+    for stage in ("search", "download", "verify", "train", "review", "export"):
+        ws.journal("stage_done", stage=stage, counts={})
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 36)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#new-labels").value = "0,1"
+        form.query_one("#new-source").value = "digits"
+        form.query_one("#new-name").value = "w"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "DataScreen" and app.screen.from_stage == "search"
+        assert any("--labels 0,1,2,3,4,5,6,7,8,9 → 0,1: refetching from search" in n.message
+                   for n in app._notifications)
+        await pilot.press("q")  # stops the fetch
