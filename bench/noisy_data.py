@@ -24,7 +24,8 @@ def digits_workspace(root: Path, look: str = "plain", seed: int = 0) -> tuple[Wo
     ws = Workspace(root / f"digits-{look}")
     recipe = Recipe(labels=list(DIGITS), source="digits", size=64, epochs=3)
     build(ws, recipe, opts=BuildOptions(stop_after="verify"))
-    if look == "tinted":
+    marker = ws.root / "tinted.done"
+    if look == "tinted" and not marker.exists():  # tint once: a second pass would tint the tint
         rng = np.random.default_rng(1000 + seed)
         for r in kept_items(ws, recipe, ws.load_manifest()):
             p = ws.root / r.path
@@ -35,6 +36,7 @@ def digits_workspace(root: Path, look: str = "plain", seed: int = 0) -> tuple[Wo
                 ink = rng.uniform(0, 255, 3)
             arr = g * paper + (1 - g) * ink + rng.normal(0, 6, g.shape[:2] + (3,))
             Image.fromarray(arr.clip(0, 255).astype(np.uint8)).save(p)
+        marker.write_text("")
     return ws, recipe
 
 

@@ -13,7 +13,7 @@ from .core.errors import Cancelled, UserError
 from .core.stages import STAGES
 
 RECIPE_OPTIONS = ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
-                  "batch_size")
+                  "batch_size", "review")
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -79,7 +79,9 @@ def _print_summary(root: Path, report: dict, stale: bool = False) -> None:
         top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report["most_confused"][:3])
         print(f"most confused: {top}")
     if (root / "review.csv").exists() and "review" in counts:
-        print(f"review queue: {root / 'review.csv'} ({counts['review'].get('suspects', 0)} suspects)")
+        kinds = counts["review"].get("kinds") or {}
+        found = ", ".join(f"{n} {k}" for k, n in kinds.items() if n and k != "ok") or "no issues found"
+        print(f"review queue: {root / 'review.csv'} ({found})")
     if report.get("export_dir"):
         print(f"exported: {report['export_dir']}")
 
@@ -209,8 +211,11 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--batch-size", type=number(int, 1), dest="batch_size")
     b.add_argument("--device", help="auto, cpu, cuda, cuda:1, mps")
     b.add_argument("--min-side", type=number(int, 1), dest="min_side", help="reject images smaller than this")
-    b.add_argument("--folds", type=number(int, 2), help="cross-validation folds for the review scores (default 3)")
-    b.add_argument("--repeats", type=number(int, 1), help="independent cross-validation rounds averaged (default 2)")
+    b.add_argument("--review", choices=("fast", "thorough"),
+                   help="fast (default): review scores from the one training run; thorough: also train "
+                        "--folds x --repeats cross-validation models so no image is scored by a network that saw it")
+    b.add_argument("--folds", type=number(int, 2), help="thorough review: cross-validation folds (default 3)")
+    b.add_argument("--repeats", type=number(int, 1), help="thorough review: independent rounds averaged (default 2)")
     b.add_argument("--plain", action="store_true", help="plain progress lines even on a TTY")
     b.set_defaults(func=cmd_build)
 

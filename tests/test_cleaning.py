@@ -102,15 +102,15 @@ def test_cli_apply_and_undo(ws, tmp_path, capsys):
 
 
 def test_undo_of_the_latest_apply_keeps_training_current(ws):
-    from classify_tui.core.pipeline import _done_stages
+    from classify_tui.core.pipeline import done_stages
 
     for stage in ("search", "download", "verify", "train", "review", "export"):
         ws.journal("stage_done", stage=stage)
     apply_decisions(ws, [Decision("images/cat/img0.png", "delete")])
-    assert "train" not in _done_stages(ws)  # the data changed: retrain
+    assert "train" not in done_stages(ws)  # the data changed: retrain
     undo_last(ws)
-    assert {"train", "review", "export"} <= _done_stages(ws)  # back to the data it was trained on
+    assert {"train", "review", "export"} <= done_stages(ws)  # back to the data it was trained on
     apply_decisions(ws, [Decision("images/cat/img1.png", "delete")])
     apply_decisions(ws, [Decision("images/cat/img2.png", "delete")])
     undo_last(ws)
-    assert "train" not in _done_stages(ws)  # the first of the two applies still stands
+    assert "train" not in done_stages(ws)  # the first of the two applies still stands

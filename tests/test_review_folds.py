@@ -1,4 +1,4 @@
-"""The review's honesty invariant: no image is ever scored by a model that trained on it."""
+"""The thorough review's honesty invariant: no image is ever scored by a model that trained on it."""
 
 import threading
 
@@ -17,7 +17,7 @@ def test_every_score_comes_only_from_models_that_never_saw_the_image(tmp_path, m
         model, data_cfg = None, None
         device = type("D", (), {"name": "cpu"})()
 
-    def fake_train(paths, targets, vocab, valid_idx, cfg, on_event, cancel, stage):
+    def fake_train(paths, targets, vocab, valid_idx, cfg, on_event, cancel, stage):  # noqa: ARG001
         trained_on.append(set(range(n)) - set(valid_idx))
         return Out()
 
@@ -28,8 +28,10 @@ def test_every_score_comes_only_from_models_that_never_saw_the_image(tmp_path, m
         assert not set(scored) & trained_on[model_no], "scored by a model that trained on it"
         return np.array([[model_no / 10, 1 - model_no / 10] for _ in paths], dtype=np.float32)
 
-    monkeypatch.setattr(review, "train_classifier", fake_train)
-    monkeypatch.setattr(review, "predict_probs", fake_predict)
+    from classify_tui.core import train
+
+    monkeypatch.setattr(train, "train_classifier", fake_train)
+    monkeypatch.setattr(train, "predict_probs", fake_predict)
     recipe = Recipe(labels=labels, source="digits", folds=3, repeats=2)
     valid_idx = [0, 1, 2]
     main = np.array([[0.9, 0.1]] * 3, dtype=np.float32)

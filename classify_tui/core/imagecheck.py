@@ -1,4 +1,8 @@
-"""Decode one file fully and normalise it to RGB. Runs in worker processes (no shared state)."""
+"""Decode one file fully and normalise it to RGB. Runs on verify's threads (no shared state).
+
+While the full image is decoded anyway, it also yields what later passes would otherwise decode
+it again for: its quality statistics and, for big photos, the small prepared copy the model reads
+(core/prepared.py)."""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ class CheckResult:
     sha256: str = ""
     phash: str = ""
     out: str = ""  # path of the normalised file written next to the input ("" = input unchanged)
+    quality: str = ""  # QualityStats.to_text()
+    prepared: bool = False  # a prepared copy was written to the cache
 
 
 def _dct_matrix(n: int):
@@ -66,8 +72,9 @@ def _to_rgb(img):
     return img.convert("RGB")  # CMYK, YCbCr, L, 1, P, LAB ...
 
 
-def check_image(path: str, min_side: int, max_pixels: int = 89_478_485) -> CheckResult:
-    """Fully decode ``path``; write a normalised copy when the bytes are not already RGB JPEG/PNG."""
+def check_image(path: str, min_side: int, max_pixels: int = 89_478_485, cache=None) -> CheckResult:
+    """Fully decode ``path``; write a normalised copy when the bytes are not already RGB JPEG/PNG,
+    and the prepared copy into ``cache`` (a PreparedCache) when the image is bigger than it needs."""
     from PIL import Image, ImageOps
 
     src = Path(path)
@@ -112,7 +119,19 @@ def check_image(path: str, min_side: int, max_pixels: int = 89_478_485) -> Check
         data = buf.getvalue()
         out = str(src.with_name(src.name + ".norm"))
         Path(out).write_bytes(data)
-    return CheckResult(
-        True, "", ext, w, h, hashlib.sha256(data).hexdigest(), phash(rgb), out,
-    )
+    from .quality import measure
+
+    sha = hashlib.sha256(data).hexdigest()
+    small = rgb
+    if max(w, h) > 512:
+        small = rgb.copy()
+        small.thumbnail((512, 512), Image.BILINEAR, reducing_gap=2.0)
+    prepared = False
+    if cache is not None:
+        from .prepared import ImageRef
+
+        ref = ImageRef(src, sha, w, h)
+        if cache.needs_copy(ref) and not cache.cached_path(ref).exists():
+            prepared = cache.write(ref, rgb)
+    return CheckResult(True, "", ext, w, h, sha, phash(small), out, measure(small, w, h).to_text(), prepared)
 

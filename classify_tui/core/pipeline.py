@@ -52,7 +52,7 @@ def stage_index(name: str) -> int:
     return STAGES.index(name)
 
 
-def _done_stages(ws: Workspace) -> set[str]:
+def done_stages(ws: Workspace) -> set[str]:
     """Stages whose last completion is newer than the last change that invalidates them.
 
     An undo that exactly reverses the latest apply restores what that apply invalidated, so
@@ -183,7 +183,7 @@ def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: 
 
 def run_verify(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions) -> dict[str, int]:
     try:
-        return verify_rows(ws, rows, recipe.min_side, on_event, opts.cancel, opts.workers)
+        return verify_rows(ws, rows, recipe.min_side, on_event, opts.cancel, opts.workers, size=recipe.size)
     finally:
         ws.save_manifest(rows)
 
@@ -205,7 +205,7 @@ def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: Build
     ws.save_recipe(recipe)
     if opts.from_stage:
         ws.journal("stage_reset", stage=opts.from_stage)
-    done = _done_stages(ws)
+    done = done_stages(ws)
     rows = ws.load_manifest()
     report = ws.load_report()
     report.setdefault("labels", recipe.labels)

@@ -67,18 +67,27 @@ class PreparedCache:
         """Write the prepared copy of one image; False if the original cannot be read."""
         from PIL import Image
 
-        dest = self.cached_path(ref)
         try:
             with Image.open(ref.path) as im:
                 if im.format == "JPEG":
                     im.draft("RGB", (self.bucket, self.bucket))  # a DCT-scaled decode is still >= bucket
                 rgb = im.convert("RGB")
-            rgb.thumbnail((self.bucket, self.bucket), Image.BILINEAR, reducing_gap=2.0)
         except (OSError, ValueError):
             return False
+        return self.write(ref, rgb)
+
+    def write(self, ref: ImageRef, rgb) -> bool:
+        """Save the prepared copy of an already decoded image (verify has one in hand)."""
+        from PIL import Image
+
+        small = rgb.copy() if rgb is not None else None
+        if small is None:
+            return False
+        small.thumbnail((self.bucket, self.bucket), Image.BILINEAR, reducing_gap=2.0)
+        dest = self.cached_path(ref)
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{dest.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        rgb.save(tmp, "JPEG", quality=90)
+        small.save(tmp, "JPEG", quality=90)
         os.replace(tmp, dest)  # readers never see half a file
         return True
 

@@ -35,6 +35,21 @@ class QualityStats:
     aspect: float  # min(w/h, h/w) of the original (cleanvision: odd below 0.35)
     side: float  # sqrt(w * h) of the original, px
 
+    def to_text(self) -> str:
+        """Compact form for the manifest's ``quality`` column, e.g. ``dark=0.81 light=0.93 ...``."""
+        return " ".join(f"{f}={getattr(self, f):.4g}" for f in _FIELDS)
+
+    @classmethod
+    def from_text(cls, text: str) -> QualityStats | None:
+        try:
+            vals = dict(part.split("=", 1) for part in text.split())
+            return cls(**{f: float(vals[f]) for f in _FIELDS})
+        except (KeyError, ValueError):
+            return None
+
+
+_FIELDS = ("dark", "light", "blur", "info", "aspect", "side")
+
 
 # dark and aspect are cleanvision's; light is looser than its 0.05 because JPEG noise lifts a
 # washed-out photo's 5th percentile to ~0.06; blur is our own scale-free ratio (cleanvision's

@@ -29,7 +29,7 @@ OPTION_STAGE = {
     "min_side": "verify",
     "arch": "train", "weights": "train", "size": "train", "epochs": "train", "lr": "train",
     "batch_size": "train", "device": "train", "seed": "train", "valid_pct": "train", "flip": "train",
-    "folds": "review", "repeats": "review", "review_mode": "review", "thorough": "review",
+    "folds": "review", "repeats": "review", "review": "review",
 }  # fmt: skip
 UNKNOWN_STAGE = "train"  # a recipe field this table does not know yet: assume it changes the model
 FLAGS = {"labels": "--labels", "source": "--source", "per_label": "--per-label", "queries": "--query",
@@ -86,7 +86,7 @@ def stages_done(ws: Workspace) -> set[str]:
     """Stages whose results are current (the pipeline's own reading of the journal)."""
     from . import pipeline
 
-    reader = getattr(pipeline, "done_stages", None) or pipeline._done_stages
+    reader = pipeline.done_stages
     return set(reader(ws)) if ws.journal_path.exists() else set()
 
 

@@ -41,7 +41,10 @@ class TrainOutput:
     device: DeviceChoice
     epochs: list[dict[str, float]] = field(default_factory=list)
     seconds: float = 0.0
-    images_per_s: float = 0.0
+    images_per_s: float = 0.0  # training images per second of training-phase wall time
+    # training images per second spent inside forward, backward and step: the model's own speed
+    # on this device, size and batch; images_per_s / this = how little the data path costs
+    compute_images_per_s: float = 0.0
     # (n_images, epochs) margin of the given label over the best other label, in logits, as the
     # model saw each training image in each epoch (augmented, before that batch's update); NaN for
     # validation images and for images an epoch's drop_last left out.
@@ -62,14 +65,29 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             self.t_phase = time.monotonic()
             self.train_seconds = 0.0
             self.train_images = 0
+            self.compute_seconds = 0.0
+            self.t_batch = 0.0
+            self.cuda = False
 
         def before_fit(self) -> None:
+            self.cuda = next(self.learn.model.parameters()).is_cuda
             if cancel.is_set():
                 raise CancelFitException()
 
         def before_epoch(self) -> None:
             self.t_phase = time.monotonic()
             self.seen = 0
+
+        def before_batch(self) -> None:
+            if self.training:
+                self.t_batch = time.monotonic()
+
+        def after_step(self) -> None:
+            if self.cuda:
+                import torch
+
+                torch.cuda.synchronize()
+            self.compute_seconds += time.monotonic() - self.t_batch
 
         def after_batch(self) -> None:
             if cancel.is_set():
@@ -155,9 +173,9 @@ class _Loaders:
 def _batch_pipeline(data_cfg: DataConfig, size: int, flip: bool, train: bool, channels_last: bool):
     """uint8 batch on the device -> normalised float batch, with fastai's aug_transforms in training."""
     import torch
+    from fastai.data.core import Pipeline
     from fastai.torch_core import TensorImage
     from fastai.vision.augment import aug_transforms
-    from fastai.data.core import Pipeline
 
     augs = Pipeline(aug_transforms(size=size, do_flip=flip, min_scale=0.75), split_idx=0) if train else None
     stats: dict[str, Any] = {}
@@ -269,7 +287,8 @@ def train_classifier(
     margins = dyn.margins
     margins[list(valid_idx)] = np.nan
     return TrainOutput(model, data_cfg, choice, history, time.monotonic() - t0,
-                       cb.train_images / max(cb.train_seconds, 1e-6), margins)
+                       cb.train_images / max(cb.train_seconds, 1e-6), cb.train_images / max(cb.compute_seconds, 1e-6),
+                       margins)
 
 
 @dataclass

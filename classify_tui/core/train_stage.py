@@ -7,15 +7,35 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .events import OnEvent
+from .events import Event, OnEvent
 from .metrics import confusion, most_confused
 from .modelio import save_model
-from .train import TrainConfig, predict_probs, train_classifier
+from .prepared import ImageRef, PreparedCache, PrepareStats
+from .train import DEFAULT_LR, TrainConfig, predict_probs, train_classifier
 from .workspace import KEPT, Recipe, Row, Workspace
 
 
 def kept_items(ws: Workspace, recipe: Recipe, rows: dict[str, Row]) -> list[Row]:
     return [r for r in rows.values() if r.status == KEPT and r.path and r.label in recipe.labels]
+
+
+def model_inputs(ws: Workspace, recipe: Recipe, items: list[Row], on_event: OnEvent,
+                 cancel: threading.Event | None = None, stage: str = "train") -> tuple[list[Path], PrepareStats]:
+    """The file each kept image is read from by the model: its prepared copy when the original
+    is much bigger than the training size (made now if missing, see core/prepared.py)."""
+    import os
+
+    cache = PreparedCache(ws.root / "cache", recipe.size)
+    refs = [ImageRef(ws.root / r.path, r.sha256, r.width, r.height) for r in items]
+
+    def progress(done: int, total: int) -> None:
+        on_event(Event(stage, "progress", f"preparing images at {cache.bucket} px", done, total))
+
+    stats = cache.ensure(refs, workers=os.cpu_count() or 1, cancel=cancel, progress=progress)
+    if stats.made:
+        on_event(Event(stage, "info", f"prepared {stats.made} big images at {cache.bucket} px "
+                       f"(cache/{cache.bucket}/; {stats.reused} were ready, {stats.direct} are small enough)"))
+    return [cache.path_for(r) for r in refs], stats
 
 
 def split_indices(n: int, valid_pct: float, seed: int) -> tuple[list[int], list[int]]:
@@ -44,7 +64,7 @@ def _changes_since_last_round(ws: Workspace, report: dict[str, Any]) -> dict[str
 def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
               cancel: threading.Event, state: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
     items = kept_items(ws, recipe, rows)
-    paths = [ws.root / r.path for r in items]
+    paths, prepared = model_inputs(ws, recipe, items, on_event, cancel)
     targets = [r.label for r in items]
     train_idx, valid_idx = split_indices(len(items), recipe.valid_pct, recipe.seed)
     cfg = train_config(recipe)
@@ -55,9 +75,10 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
     pred = probs.argmax(1).tolist()
     err = sum(int(a != b) for a, b in zip(pred, y)) / max(len(y), 1)
     cm = confusion(y, pred, len(recipe.labels))
-    save_model(out.model, ws.root / "model", recipe.arch, recipe.labels, recipe.size, out.data_cfg)
-    state.update(model=out.model, data_cfg=out.data_cfg, device=out.device.name, items=items,
-                 valid_idx=valid_idx, valid_probs=probs)
+    save_model(out.model, model_dir(ws), recipe.arch, recipe.labels, recipe.size, out.data_cfg)
+    save_dynamics(ws, items, out.margins)
+    state.update(model=out.model, data_cfg=out.data_cfg, device=out.device.name, items=items, paths=paths,
+                 valid_idx=valid_idx, valid_probs=probs, margins=out.margins)
     report.update(
         labels=recipe.labels, error_rate=round(err, 4), n_train=len(train_idx), n_valid=len(valid_idx),
         confusion_matrix=cm, most_confused=most_confused(cm, recipe.labels),
@@ -65,7 +86,10 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
         misclassified=[[items[i].path, recipe.labels[y[k]], recipe.labels[pred[k]]]
                        for k, i in enumerate(valid_idx) if pred[k] != y[k]],
         device=out.device.name, arch=recipe.arch, size=recipe.size, epochs=recipe.epochs,
-        lr=cfg.lr or None, images_per_s=round(out.images_per_s, 1),
+        lr=cfg.lr or DEFAULT_LR, images_per_s=round(out.images_per_s, 1),
+        compute_images_per_s=round(out.compute_images_per_s, 1),
+        data_path_efficiency=round(out.images_per_s / max(out.compute_images_per_s, 1e-9), 3),
+        full_size_decodes=prepared.made,
     )
     history = report.setdefault("history", [])
     history.append({
@@ -74,8 +98,36 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
         "changes_since_previous": _changes_since_last_round(ws, report),
         "error_change": round(err - history[-1]["error_rate"], 4) if history else None,
     })
-    return {"images": len(items), "train": len(train_idx), "valid": len(valid_idx), "error_rate": round(err, 4)}
+    return {"images": len(items), "train": len(train_idx), "valid": len(valid_idx), "error_rate": round(err, 4),
+            "images_per_s": round(out.images_per_s, 1), "full_size_decodes": prepared.made}
 
 
 def model_dir(ws: Workspace) -> Path:
     return ws.root / "model"
+
+
+def save_dynamics(ws: Workspace, items: list[Row], margins) -> None:
+    """Keep the training margins beside the model, so a review resumed later can use them."""
+    import numpy as np
+
+    path = model_dir(ws) / "dynamics.npz"
+    tmp = path.with_name(".dynamics.tmp.npz")
+    np.savez(tmp, paths=np.array([r.path for r in items]), margins=margins)
+    tmp.replace(path)
+
+
+def load_dynamics(ws: Workspace, items: list[Row]):
+    """The saved margins in ``items`` order (NaN rows for images the last training did not see)."""
+    import numpy as np
+
+    path = model_dir(ws) / "dynamics.npz"
+    if not path.exists():
+        return None
+    with np.load(path) as d:
+        index = {p: i for i, p in enumerate(d["paths"].tolist())}
+        saved = d["margins"]
+    out = np.full((len(items), saved.shape[1]), np.nan, dtype=np.float32)
+    for k, r in enumerate(items):
+        if r.path in index:
+            out[k] = saved[index[r.path]]
+    return out

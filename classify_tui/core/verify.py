@@ -10,12 +10,14 @@ from pathlib import Path
 from .errors import Cancelled
 from .events import Event, OnEvent
 from .imagecheck import CheckResult, check_image
+from .prepared import PreparedCache
 from .workspace import DOWNLOADED, DUPLICATE, KEPT, REJECTED, Row, Workspace
 
 NEAR_DUP_BITS = 4  # of 64; a flag for review, never a removal
 
 
-def _checks(paths: list[str], min_side: int, workers: int, cancel: threading.Event) -> Iterable[CheckResult]:
+def _checks(paths: list[str], min_side: int, workers: int, cancel: threading.Event,
+            cache: PreparedCache | None = None) -> Iterable[CheckResult]:
     """Check files on all cores, in order.
 
     Threads, not processes: Pillow releases the GIL while decoding, so on 200 1024x768 JPEGs
@@ -26,12 +28,12 @@ def _checks(paths: list[str], min_side: int, workers: int, cancel: threading.Eve
         for p in paths:
             if cancel.is_set():
                 raise Cancelled()
-            yield check_image(p, min_side)
+            yield check_image(p, min_side, cache=cache)
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="verify") as pool:
-        futures = [pool.submit(check_image, p, min_side) for p in paths]
+        futures = [pool.submit(check_image, p, min_side, cache=cache) for p in paths]
         try:
             for fut in futures:
                 if cancel.is_set():
@@ -71,8 +73,12 @@ def verify_rows(
     on_event: OnEvent,
     cancel: threading.Event | None = None,
     workers: int | None = None,
+    size: int = 0,
 ) -> dict[str, int]:
-    """Verify every ``downloaded`` row in place; returns counts by outcome."""
+    """Verify every ``downloaded`` row in place; returns counts by outcome.
+
+    With a training ``size``, big photos also get their prepared copy (core/prepared.py) from
+    the decode verify does anyway, so training never decodes them at full size."""
     cancel = cancel or threading.Event()
     workers = workers or os.cpu_count() or 1
     todo = [r for r in rows.values() if r.status == DOWNLOADED]
@@ -84,11 +90,14 @@ def verify_rows(
         else:
             inputs.append((row, src))
     by_sha: dict[str, Row] = {r.sha256: r for r in rows.values() if r.status == KEPT and r.sha256}
-    counts = {"kept": 0, "rejected": 0, "duplicate": 0}
+    counts = {"kept": 0, "rejected": 0, "duplicate": 0, "prepared": 0}
     total = len(inputs)
     on_event(Event("verify", "start", f"verifying {total} files", 0, total))
-    for i, ((row, src), res) in enumerate(zip(inputs, _checks([str(p) for _, p in inputs], min_side, workers, cancel))):
-        row.width, row.height = res.width, res.height
+    cache = PreparedCache(ws.root / "cache", size) if size else None
+    checks = _checks([str(p) for _, p in inputs], min_side, workers, cancel, cache)
+    for i, ((row, src), res) in enumerate(zip(inputs, checks)):
+        row.width, row.height, row.quality = res.width, res.height, res.quality
+        counts["prepared"] += int(res.prepared)
         if not res.ok:
             row.status, row.reason, row.path = REJECTED, res.reason, ""
             row.trash = f"trash/rejected/{row.id}"

@@ -56,6 +56,7 @@ class Row:
     dup_of: str = ""
     flags: str = ""
     trash: str = ""
+    quality: str = ""  # QualityStats.to_text(), measured at verify (core/quality.py)
 
     @staticmethod
     def make_id(label: str, source: str) -> str:
@@ -65,7 +66,7 @@ class Row:
 
 MANIFEST_FIELDS = [
     "path", "source", "label", "status", "reason", "query", "sha256", "width", "height",
-    "id", "phash", "dup_of", "flags", "trash",
+    "id", "phash", "dup_of", "flags", "trash", "quality",
 ]  # fmt: skip
 _ROW_FIELDS = {f.name for f in fields(Row)}
 
@@ -91,7 +92,8 @@ class Recipe:
     seed: int = 42
     lr: float = 0.0  # 0: the measured default
     folds: int = 3
-    repeats: int = 2  # independent cross-validation rounds averaged for the review scores
+    repeats: int = 2  # independent cross-validation rounds averaged in the thorough review
+    review: str = "fast"  # "fast": scores from the one training run; "thorough": K-fold cross-validation
     flip: bool = True
 
     def to_json(self) -> str:
