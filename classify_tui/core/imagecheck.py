@@ -122,16 +122,18 @@ def check_image(path: str, min_side: int, max_pixels: int = 89_478_485, cache=No
     from .quality import measure
 
     sha = hashlib.sha256(data).hexdigest()
+    # One downscale of the full image serves the hash, the quality statistics and the prepared copy.
+    side = max(512, cache.bucket if cache is not None else 0)
     small = rgb
-    if max(w, h) > 512:
-        small = rgb.copy()
-        small.thumbnail((512, 512), Image.BILINEAR, reducing_gap=2.0)
+    if max(w, h) > side:
+        scale = side / max(w, h)
+        small = rgb.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.BILINEAR, reducing_gap=2.0)
     prepared = False
     if cache is not None:
         from .prepared import ImageRef
 
         ref = ImageRef(src, sha, w, h)
         if cache.needs_copy(ref) and not cache.cached_path(ref).exists():
-            prepared = cache.write(ref, rgb)
+            prepared = cache.write(ref, small)
     return CheckResult(True, "", ext, w, h, sha, phash(small), out, measure(small, w, h).to_text(), prepared)
 

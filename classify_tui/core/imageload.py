@@ -1,4 +1,4 @@
-"""Reading images for the model: squished to size x size RGB, off the training thread.
+"""Reading images for the model: squished to size x size RGB.
 
 Every pass (training, validation, review scoring) reads through here, so every pass gets the
 same preprocessing as the export (squish, bilinear, RGB) and the same cheap decode: JPEGs are
@@ -7,15 +7,11 @@ decoded at a reduced DCT scale when they are much bigger than needed.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-from .errors import Cancelled
 
 
 def load_squished(path: Path | str, size: int):
@@ -53,60 +49,17 @@ class SquishedImages:
         return torch.from_numpy(arr).permute(2, 0, 1).contiguous(), self.targets[i], self.positions[i]
 
 
-_END = object()
-
-
-def prefetch(source: Iterable[Any], depth: int = 2, stop: threading.Event | None = None) -> Iterator[Any]:
-    """Iterate ``source`` in a background thread, ``depth`` items ahead.
-
-    Decoding (PIL) and tensor work release the GIL, so on CPU the next batch is decoded while
-    the model computes this one. Stopping early (a break or an exception in the consumer) ends
-    the producer within 0.1 s; nothing is left running.
-    """
-    q: queue.Queue[Any] = queue.Queue(maxsize=max(1, depth))
-    done = threading.Event()
-
-    def produce() -> None:
-        try:
-            for item in source:
-                while not done.is_set():
-                    try:
-                        q.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if done.is_set():
-                    return
-            q.put(_END)
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the consumer
-            q.put(exc)
-
-    t = threading.Thread(target=produce, name="prefetch", daemon=True)
-    t.start()
-    try:
-        while True:
-            if stop is not None and stop.is_set():
-                raise Cancelled()
-            try:
-                item = q.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        done.set()
-        t.join(timeout=5)
-
-
 def batched_arrays(paths: list[Path], size: int, batch_size: int, workers: int = 2,
                    load: Callable[[Path | str, int], Any] = load_squished) -> Iterator[Any]:
-    """uint8 (B, H, W, 3) numpy batches in order, decoded by ``workers`` threads, two batches ahead."""
+    """uint8 (B, H, W, 3) numpy batches in order, decoded by ``workers`` threads two batches
+    ahead, or in the caller's thread when ``workers`` is 0."""
     import numpy as np
 
     chunks = [paths[i : i + batch_size] for i in range(0, len(paths), batch_size)]
+    if workers <= 0:
+        for chunk in chunks:
+            yield np.stack([load(p, size) for p in chunk])
+        return
     with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="decode") as pool:
         pending: deque[list[Any]] = deque()
         for chunk in chunks[:2]:

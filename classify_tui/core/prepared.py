@@ -77,12 +77,11 @@ class PreparedCache:
         return self.write(ref, rgb)
 
     def write(self, ref: ImageRef, rgb) -> bool:
-        """Save the prepared copy of an already decoded image (verify has one in hand)."""
+        """Save the prepared copy of an already decoded image (verify has one in hand; any copy
+        at least ``bucket`` px on its long side will do)."""
         from PIL import Image
 
-        small = rgb.copy() if rgb is not None else None
-        if small is None:
-            return False
+        small = rgb.copy()
         small.thumbnail((self.bucket, self.bucket), Image.BILINEAR, reducing_gap=2.0)
         dest = self.cached_path(ref)
         dest.parent.mkdir(parents=True, exist_ok=True)

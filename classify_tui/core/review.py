@@ -34,6 +34,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import train as training  # a module reference, so tests can stand in for the trainer
 from .events import Event, OnEvent
 from .quality import QUALITY_REASONS, QualityStats, measure, quality_issues, quality_severity
 from .review_rows import (
@@ -49,6 +50,7 @@ from .review_rows import (
     write_review,
 )
 from .scoring import area_under_margin, cross_val_linear_probs, knn_distance, robust_z
+from .train_stage import train_config
 from .workspace import Recipe, Row, Workspace
 
 REVIEW_MODES = ("fast", "thorough")
@@ -93,9 +95,6 @@ def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx
     """
     import numpy as np
 
-    from .train import predict_probs, train_classifier
-    from .train_stage import train_config
-
     n, c = len(items), len(recipe.labels)
     total = np.zeros((n, c), dtype=np.float64)
     paths = paths if paths is not None else [ws.root / r.path for r in items]
@@ -117,8 +116,8 @@ def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx
                 continue
             on_event(Event("review", "progress", f"fold model {step}/{k * repeats}: training without "
                            f"{len(fold)} images", step - 1, k * repeats))
-            out = train_classifier(paths, targets, recipe.labels, fold, cfg, tag, cancel, stage="review")
-            total[fold] += predict_probs(out.model, [paths[i] for i in fold], recipe.size, out.data_cfg,
+            out = training.train_classifier(paths, targets, recipe.labels, fold, cfg, tag, cancel, stage="review")
+            total[fold] += training.predict_probs(out.model, [paths[i] for i in fold], recipe.size, out.data_cfg,
                                          out.device.name, cancel=cancel)
     counts = np.full(n, repeats, dtype=np.float64)
     if len(valid_idx):  # the main model never saw validation images either

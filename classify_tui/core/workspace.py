@@ -86,7 +86,7 @@ class Recipe:
     weights: str = ""
     size: int = 0  # 0: the source's default
     epochs: int = 0  # 0: the source's default
-    batch_size: int = 64
+    batch_size: int = 0  # 0: 64, or 32 on CPU from 128 px up (core/train.py auto_batch_size)
     device: str = "auto"
     valid_pct: float = 0.2
     seed: int = 42
