@@ -18,6 +18,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import UserError
+from .lock import WorkspaceBusy, mutating
 from .workspace import DELETED, KEPT, Row, Workspace
 
 ACTIONS = ("delete", "relabel", "keep")
@@ -139,8 +140,18 @@ def _execute(ws: Workspace, kind: str, moves: list[dict[str, Any]], state_key: s
     return ApplyResult(apply_id, counts)
 
 
+def recover_if_idle(ws: Workspace) -> int:
+    """recover() unless another process holds the workspace (it recovers itself when it starts)."""
+    try:
+        with mutating(ws, "recovery"):
+            return recover(ws)
+    except WorkspaceBusy:
+        return 0
+
+
 def recover(ws: Workspace) -> int:
-    """Finish any apply/undo that a crash interrupted; returns how many were repaired."""
+    """Finish any apply/undo that a crash interrupted; returns how many were repaired.
+    The caller holds the workspace lock."""
     open_ops: dict[str, dict[str, Any]] = {}
     for rec in ws.read_journal():
         op = rec.get("op", "")
@@ -160,6 +171,11 @@ def recover(ws: Workspace) -> int:
 
 
 def apply_decisions(ws: Workspace, decisions: list[Decision]) -> ApplyResult:
+    with mutating(ws, "apply"):
+        return _apply(ws, decisions)
+
+
+def _apply(ws: Workspace, decisions: list[Decision]) -> ApplyResult:
     recover(ws)
     labels = ws.load_recipe().labels
     moves = plan(ws, decisions, labels)
@@ -172,6 +188,11 @@ def apply_decisions(ws: Workspace, decisions: list[Decision]) -> ApplyResult:
 
 def undo_last(ws: Workspace) -> int:
     """Reverse the most recent apply that has not been undone; returns the number of moves."""
+    with mutating(ws, "undo"):
+        return _undo_last(ws)
+
+
+def _undo_last(ws: Workspace) -> int:
     recover(ws)
     applies: list[dict[str, Any]] = []
     begins: dict[str, dict[str, Any]] = {}

@@ -42,6 +42,7 @@ def resolve_recipe(recipe: Recipe) -> Recipe:
         recipe.epochs = d.epochs
     if recipe.source in ("digits", "mnist"):
         recipe.flip = d.flip
+        recipe.shuffle_channels = d.shuffle_channels
         recipe.min_side = min(recipe.min_side, d.min_side)
     return recipe
 
@@ -192,8 +193,17 @@ def run_verify(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
 
 
 def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: BuildOptions | None = None) -> dict[str, Any]:
-    """Run (or resume) the loop up to ``opts.stop_after``; returns the report dict."""
-    opts = opts or BuildOptions()
+    """Run (or resume) the loop up to ``opts.stop_after``; returns the report dict.
+
+    Holds the workspace lock throughout: a second build, apply or undo of the same workspace
+    (from any process) gets WorkspaceBusy instead of racing this one."""
+    from .lock import mutating
+
+    with mutating(ws, "build"):
+        return _build(ws, recipe, on_event, opts or BuildOptions())
+
+
+def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions) -> dict[str, Any]:
     recipe = resolve_recipe(recipe)
     last = stage_index(opts.stop_after)
     if opts.from_stage:

@@ -29,6 +29,7 @@ OPTION_STAGE = {
     "min_side": "verify",
     "arch": "train", "weights": "train", "size": "train", "epochs": "train", "lr": "train",
     "batch_size": "train", "device": "train", "seed": "train", "valid_pct": "train", "flip": "train",
+    "shuffle_channels": "train",
     "folds": "review", "repeats": "review", "review": "review",
 }  # fmt: skip
 UNKNOWN_STAGE = "train"  # a recipe field this table does not know yet: assume it changes the model

@@ -48,7 +48,8 @@ def split_indices(n: int, valid_pct: float, seed: int) -> tuple[list[int], list[
 
 def train_config(recipe: Recipe) -> TrainConfig:
     return TrainConfig(arch=recipe.arch, size=recipe.size, epochs=recipe.epochs, batch_size=recipe.batch_size,
-                       lr=recipe.lr, device=recipe.device, weights=recipe.weights, flip=recipe.flip, seed=recipe.seed)
+                       lr=recipe.lr, device=recipe.device, weights=recipe.weights, flip=recipe.flip,
+                       shuffle_channels=recipe.shuffle_channels, seed=recipe.seed)
 
 
 def _changes_since_last_round(ws: Workspace, report: dict[str, Any]) -> dict[str, int]:

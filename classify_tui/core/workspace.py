@@ -95,6 +95,7 @@ class Recipe:
     repeats: int = 2  # independent cross-validation rounds averaged in the thorough review
     review: str = "fast"  # "fast": scores from the one training run; "thorough": K-fold cross-validation
     flip: bool = True
+    shuffle_channels: bool = False  # digits and MNIST: colour carries no label
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2)

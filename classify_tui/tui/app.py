@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.app import App
 from textual.binding import Binding
 
-from ..core.cleaning import Decision, recover
+from ..core.cleaning import Decision, recover_if_idle
 from ..core.workspace import Workspace
 from .thumbs import ThumbCache
 
@@ -60,7 +60,7 @@ class ClassifyApp(App):
         if not ws.exists():
             self.notify(f"no workspace {name} in {self.datasets}", severity="error")
             return
-        recover(ws)
+        recover_if_idle(ws)
         self.current_ws = ws
         report = ws.load_report()
         if report.get("confusion_matrix"):

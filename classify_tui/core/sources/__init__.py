@@ -34,6 +34,7 @@ class SourceDefaults:
     size: int = 224
     epochs: int = 3
     flip: bool = True
+    shuffle_channels: bool = False  # colour is not part of the label
     min_side: int = 32
 
 
@@ -53,7 +54,7 @@ def split_source(spec: str) -> tuple[str, str]:
 def defaults_for(spec: str) -> SourceDefaults:
     kind, _ = split_source(spec)
     if kind in ("digits", "mnist"):
-        return SourceDefaults(size=64, epochs=3, flip=False, min_side=8)
+        return SourceDefaults(size=64, epochs=5, flip=False, shuffle_channels=True, min_side=8)
     return SourceDefaults()
 
 
