@@ -127,3 +127,24 @@ def test_quality_check_shared_by_most_of_a_dataset_is_not_a_defect():
     assert quality_issues([dark] * 8 + [fine] * 2) == [[]] * 10  # night photos: dark is the data
     assert quality_issues([dark] + [fine] * 9)[0] == ["dark"]
     assert QualityStats.from_text(dark.to_text()) == dark
+
+
+def test_thumbnails_decode_the_prepared_copy(tmp_path):
+    from classify_tui.core.prepared import ImageRef, PreparedCache, prepared_copies
+    from classify_tui.tui.thumbs import ThumbCache
+
+    big = tmp_path / "images" / "cat" / "big.jpg"
+    big.parent.mkdir(parents=True)
+    Image.new("RGB", (1600, 1200), (200, 0, 0)).save(big)
+    ref = ImageRef(big, "ab" * 32, 1600, 1200)
+    cache = PreparedCache(tmp_path / "cache", 224)
+    assert cache.needs_copy(ref) and cache.ensure([ref]).made == 1
+    assert cache.ensure([ref]).reused == 1  # a second pass decodes nothing at full size
+    copy = cache.cached_path(ref)
+    assert max(Image.open(copy).size) == 448
+    Image.new("RGB", (448, 336), (0, 0, 200)).save(copy)  # tell the copy apart from the original
+    thumbs = ThumbCache()
+    thumbs.add_copies(prepared_copies(tmp_path, [ref], 224))
+    assert thumbs.get(big).getpixel((5, 5))[2] > 150  # decoded from the copy
+    copy.unlink()  # deleting the cache loses nothing: the next pass remakes it from the original
+    assert cache.ensure([ref]).made == 1 and cache.path_for(ref) == copy

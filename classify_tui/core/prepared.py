@@ -120,3 +120,15 @@ class PreparedCache:
                 for fut in futures:
                     fut.cancel()
         return stats
+
+
+def prepared_copies(root: Path, refs: list[ImageRef], size: int) -> dict[str, Path]:
+    """{original path: prepared copy} for the images that have one (for thumbnails)."""
+    cache = PreparedCache(Path(root) / "cache", size)
+    out: dict[str, Path] = {}
+    for ref in refs:
+        if cache.needs_copy(ref):
+            copy = cache.cached_path(ref)
+            if copy.exists():
+                out[str(ref.path)] = copy
+    return out

@@ -92,9 +92,20 @@ class ClassifyApp(App):
         self.current_ws = ws
         self.open_data(ws, run=True, from_stage=plan.from_stage)
 
+    def use_prepared_copies(self, ws: Workspace) -> None:
+        """Thumbnails of big photos decode from the small copies training made (core/prepared.py)."""
+        from ..core.prepared import ImageRef, prepared_copies
+        from ..core.workspace import KEPT
+
+        recipe = ws.load_recipe()
+        refs = [ImageRef(ws.root / r.path, r.sha256, r.width, r.height)
+                for r in ws.load_manifest().values() if r.status == KEPT and r.path]
+        self.thumbs.add_copies(prepared_copies(ws.root, refs, recipe.size or 224))
+
     def open_data(self, ws: Workspace, run: bool = False, from_stage: str | None = None) -> None:
         from .screens.data import DataScreen
 
+        self.use_prepared_copies(ws)
         self.push_screen(DataScreen(ws, run=run, from_stage=from_stage))
 
     def open_export(self, ws: Workspace) -> None:
@@ -106,6 +117,7 @@ class ClassifyApp(App):
                     kind: str | None = None) -> None:
         from .screens.review import ReviewScreen
 
+        self.use_prepared_copies(ws)
         self.push_screen(ReviewScreen(ws, ws.load_recipe().labels, label=label, cell=cell, kind=kind))
 
     def build_running(self, ws: Workspace) -> bool:

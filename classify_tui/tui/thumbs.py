@@ -16,6 +16,12 @@ class ThumbCache:
         self.max_items, self.box = max_items, box
         self._items: OrderedDict[tuple[str, float], Image.Image] = OrderedDict()
         self._lock = threading.Lock()
+        self._copies: dict[str, Path] = {}  # original -> its small prepared copy (core/prepared.py)
+
+    def add_copies(self, copies: dict[str, Path]) -> None:
+        """Decode these originals from their prepared copies: a 448 px JPEG instead of a 4000 px one."""
+        with self._lock:
+            self._copies.update(copies)
 
     def _key(self, path: Path) -> tuple[str, float] | None:
         try:
@@ -41,8 +47,9 @@ class ThumbCache:
         hit = self._lookup(key)
         if hit is not None:
             return hit
+        source = self._copies.get(str(path), path)
         try:
-            with Image.open(path) as im:
+            with Image.open(source) as im:
                 im.draft("RGB", self.box)  # JPEGs decode at reduced scale: big photos stay cheap
                 im = ImageOps.exif_transpose(im)
                 im.thumbnail(self.box)
