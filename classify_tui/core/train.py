@@ -33,6 +33,7 @@ class TrainConfig:
     seed: int = 42
     workers: int | None = None  # data loader worker processes; None: 0 on CPU, up to 8 on CUDA
     dynamics: bool = True  # record each training image's margin per epoch (area under the margin)
+    truncate: float | None = None  # drop images whose mean margin so far is below this (see _dynamics_callback)
 
 
 @dataclass
@@ -127,8 +128,13 @@ def _splitter(model: Any) -> list[list[Any]]:
     return [body, head]
 
 
-def _dynamics_callback(n: int, epochs: int):
-    """Takes the image indices out of each batch and records every training image's margin."""
+def _dynamics_callback(n: int, epochs: int, truncate: float | None = None, truncate_from: float = 0.4):
+    """Takes the image indices out of each batch and records every training image's margin.
+
+    With ``truncate``, from ``truncate_from`` of the way through training on, images whose mean
+    margin so far is below ``truncate`` (their label has lost to another on average) stop
+    contributing to the loss: probably mislabelled, they would only teach the network the flip.
+    """
     import numpy as np
     import torch
     from fastai.callback.core import Callback
@@ -148,6 +154,7 @@ def _dynamics_callback(n: int, epochs: int):
         def after_loss(self) -> None:
             if not self.training or self.idx is None:
                 return
+            idx = self.idx.cpu().numpy()
             with torch.no_grad():
                 logits = self.learn.pred.detach().float()
                 y = self.learn.yb[0].long()
@@ -155,7 +162,14 @@ def _dynamics_callback(n: int, epochs: int):
                 others = logits.scatter(1, y[:, None], float("-inf")).amax(1)
                 margin = (given - others).cpu().numpy()
             e = min(self.epoch, epochs - 1)
-            self.margins[self.idx.cpu().numpy(), e] = margin
+            if truncate is not None and e >= 1 and self.pct_train >= truncate_from:
+                with np.errstate(invalid="ignore"):
+                    past = np.nanmean(self.margins[idx, :e], axis=1)
+                keep = torch.from_numpy(~(past < truncate)).to(self.learn.pred.device)
+                if not bool(keep.all()):
+                    per = torch.nn.functional.cross_entropy(self.learn.pred.float(), y, reduction="none")
+                    self.learn.loss_grad = (per * keep).sum() / keep.sum().clamp(min=1)
+            self.margins[idx, e] = margin
 
     return Dynamics()
 
@@ -274,7 +288,7 @@ def train_classifier(
     elif choice.amp:
         learn.to_fp16()
     total = cfg.epochs
-    dyn = _dynamics_callback(len(paths), total)
+    dyn = _dynamics_callback(len(paths), total, cfg.truncate)
     learn.add_cb(dyn)
     cb = _make_event_callback(stage, on_event, cancel, total)
     learn.add_cb(cb)

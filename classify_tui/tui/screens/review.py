@@ -195,7 +195,7 @@ class ReviewScreen(Screen):
         mark = self.marks.get(r.path)
         if mark is not None:
             third = f"[reverse] marked: {decision_text(mark)} [/]"
-        elif self.cell_filter:
+        elif self.cell_filter and r.predicted != self.cell_filter[1]:
             third = f"[dim]matrix said {self.cell_filter[1]}[/]"
         else:
             third = f"[dim]{SPLIT_TEXT.get(r.split, r.split)}[/]"
@@ -297,7 +297,7 @@ class ReviewScreen(Screen):
         if self.stale:
             notes.append("These scores are from before the last training: its review did not finish "
                          "(t on Home resumes it).")
-        if self.cell_filter:
+        if self.cell_filter and any(r.predicted != self.cell_filter[1] for r in rows):
             a, p = self.cell_filter
             notes.append(f"Cell {a}→{p}: the validation images labelled {a} that the main model predicted as {p} "
                          "(the matrix). Captions show the review's prediction, from models that never trained "
