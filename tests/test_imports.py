@@ -34,14 +34,46 @@ def test_help_and_data_commands_do_not_import_torch(tmp_path):
     assert heavy_modules(["list"], tmp_path) == []
 
 
-def test_core_imports_no_ui_library():
-    for path in CORE.rglob("*.py"):
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
+BANNED = ("textual", "rich", "textual_image", "classify_tui.tui", "classify_tui.cli", "classify_tui.progress")
+
+
+def layering_violations(package_dir: Path, package: str) -> list[str]:
+    """What in ``package_dir`` (the module ``package``) breaks core's rules: an import of a UI
+    library or of the app/CLI layers, absolute or relative, or a call to print()."""
+    found = []
+    for path in sorted(package_dir.rglob("*.py")):
+        rel = path.relative_to(package_dir).with_suffix("")
+        parts = package.split(".") + [p for p in rel.parts if p != "__init__"]
+        here = parts if path.name == "__init__.py" else parts[:-1]  # the package this module is in
+        for node in ast.walk(ast.parse(path.read_text())):
             names = []
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # resolve "from ..tui import x" against this module's package
+                    base = here[: len(here) - (node.level - 1)]
+                    mod = ".".join(base + ([node.module] if node.module else []))
+                    names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+                else:
+                    names = [node.module or ""]
+            elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "print":
+                found.append(f"{path.name}:{node.lineno}: print()")
             for n in names:
-                assert n.split(".")[0] not in ("textual", "rich", "textual_image"), f"{path}: {n}"
+                if any(n == b or n.startswith(b + ".") for b in BANNED):
+                    found.append(f"{path.name}:{node.lineno}: imports {n}")
+    return found
+
+
+def test_core_keeps_its_layer():
+    assert layering_violations(CORE, "classify_tui.core") == []
+
+
+def test_layering_check_catches_planted_violations(tmp_path):
+    pkg = tmp_path / "core"
+    (pkg / "sources").mkdir(parents=True)
+    (pkg / "sources" / "bad.py").write_text("from ...tui import app\nfrom ..events import Event\n")
+    (pkg / "noisy.py").write_text("import rich.console\n\ndef f():\n    print('hi')\n")
+    (pkg / "fine.py").write_text("from .events import Event\nfrom textwrap import dedent\n")
+    found = layering_violations(pkg, "classify_tui.core")
+    assert found == ["noisy.py:1: imports rich.console", "noisy.py:4: print()",
+                     "bad.py:1: imports classify_tui.tui", "bad.py:1: imports classify_tui.tui.app"]
