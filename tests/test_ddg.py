@@ -57,7 +57,9 @@ def test_gives_up_after_bounded_retries_and_keeps_results():
     fake.pages[("dog photo", 2)] = []
     out, events, sleeps = collect(fake, ["dog"], 50)
     assert [c.source for c in out] == ["https://x/d.jpg"]
-    assert len(sleeps) <= 3
+    # an empty page may be a rate limit: it is asked twice more, with backoff, then given up on
+    assert fake.calls == [("dog photo", 1, PAGE_SIZE)] + [("dog photo", 2, PAGE_SIZE)] * 3
+    assert sleeps == [1.0, 2.0]
     assert any("found 1 of 50" in e.message for e in events)
 
 

@@ -13,11 +13,17 @@ def test_auto_prefers_cuda_then_mps_then_cpu():
     assert cpu.name == "cpu" and not cpu.amp
 
 
-def test_mps_needs_is_available_not_is_built():
-    # An Intel Mac has MPS built but not available: never pick it.
-    assert choose_device("auto", cuda_available=False, mps_available=False).name == "cpu"
+def test_mps_needs_is_available_not_is_built(monkeypatch):
+    import torch
+
+    # An Intel Mac has MPS built but not available: never pick it (fastai falls back to is_built()).
+    monkeypatch.setattr(torch.backends.mps, "is_built", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert choose_device("auto", cuda_available=False).name == "cpu"
     with pytest.raises(UserError, match="is_available"):
-        choose_device("mps", cuda_available=False, mps_available=False)
+        choose_device("mps", cuda_available=False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)  # Apple silicon
+    assert choose_device("auto", cuda_available=False).name == "mps"
 
 
 def test_explicit_requests_are_checked():

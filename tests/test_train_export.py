@@ -41,8 +41,16 @@ def test_report_and_review(built):
     assert {"kind", "suggestion"} <= set(rows[0])
     assert len(rows) == report["n_train"] + report["n_valid"]
     assert {r["split"] for r in rows} == {"train", "valid"}
-    p = [float(r["p_label"]) - (float(r["p_predicted"]) if r["predicted"] != r["label"] else 0) for r in rows]
-    assert p[0] <= p[-1]  # most suspicious first
+    priorities = [float(r["priority"]) for r in rows]
+    assert priorities == sorted(priorities, reverse=True)  # every row in order, most urgent first
+    assert {r["kind"] for r in rows} <= {"label", "outlier", "duplicate", "quality", "ok"}
+    assert all(r["suggestion"] in ("keep", "delete") or r["suggestion"].startswith("relabel:") for r in rows)
+    for r in rows:  # a label row suggests the label it looks like; the shown prediction says so
+        if r["kind"] == "label":
+            assert r["suggestion"] == f"relabel:{r['predicted']}" and r["predicted"] != r["label"]
+    assert report["counts"]["review"]["kinds"] == {k: sum(r["kind"] == k for r in rows)
+                                                   for k in ("label", "outlier", "duplicate", "quality", "ok")}
+    assert all(r["basis"] == "main model (never trained on it)" for r in rows if r["split"] == "valid")
 
 
 def test_export_loads_with_plain_timm_and_matches_predict(built, capsys):
@@ -76,7 +84,11 @@ def test_export_loads_with_plain_timm_and_matches_predict(built, capsys):
     assert "bad.jpg" in captured.err
 
 
-def test_clean_then_retrain_records_history(built, capsys):
+def test_clean_then_retrain_records_history(built, tmp_path, capsys):
+    import shutil
+
+    shutil.copytree(built, tmp_path / "run")  # the module's build stays as the other tests see it
+    built = tmp_path / "run"
     ws = built / "datasets" / "digits"
     with open(ws / "review.csv", newline="") as fh:
         top = list(csv.DictReader(fh))[:2]

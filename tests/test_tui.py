@@ -82,4 +82,8 @@ async def test_home_lists_workspaces(tmp_path):
         await pilot.press("enter")
         await pilot.pause()
         assert type(app.screen).__name__ == "ConfusionScreen"
+        assert not app.screen.query("HelpPanel")
         await pilot.press("question_mark")
+        await pilot.pause()
+        panel = app.screen.query("HelpPanel")
+        assert panel and panel.first().display  # the key panel opened beside the matrix

@@ -10,7 +10,7 @@ from typing import Any
 from .errors import UserError
 from .events import OnEvent
 from .train_stage import model_dir
-from .workspace import Recipe, Workspace
+from .workspace import Recipe, Workspace, atomic_write_text
 
 CARD = """# {name}
 
@@ -56,7 +56,7 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
         n_images=report.get("n_train", 0) + report.get("n_valid", 0), n_train=report.get("n_train", "?"),
         n_valid=report.get("n_valid", "?"), error_rate=report.get("error_rate", "?"), snippet=load_snippet(dest),
     )
-    (dest / "README.md").write_text(card)
+    atomic_write_text(dest / "README.md", card)
     report["export_dir"] = dest.as_posix()
     return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from .backbone import DataConfig
 from .errors import UserError
+from .workspace import atomic_write_text
 
 
 def save_model(model: Any, directory: Path, arch: str, labels: list[str], size: int, data_cfg: DataConfig) -> None:
@@ -35,7 +36,7 @@ def save_model(model: Any, directory: Path, arch: str, labels: list[str], size: 
     cfg["label_names"] = list(labels)
     pc = cfg.setdefault("pretrained_cfg", {})
     pc.update({k: list(v) if isinstance(v, tuple) else v for k, v in data.items()})
-    cfg_path.write_text(json.dumps(cfg, indent=2) + "\n")
+    atomic_write_text(cfg_path, json.dumps(cfg, indent=2) + "\n")  # readers never see half a config
 
 
 def load_model(directory: Path) -> tuple[Any, list[str], dict[str, Any]]:

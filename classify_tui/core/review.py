@@ -227,7 +227,7 @@ def build_queue(items: list[Row], labels: list[str], valid_idx: list[int], sig: 
             first = min(issues, key=lambda t: t[0])
             kind, suggestion = first[2], first[4]
             priority = max(max(t[1] for t in issues), wrong)
-            reasons = "; ".join(t[3] for t in sorted(issues))
+            reasons = "; ".join(t[3] for t in sorted(issues, key=lambda t: (t[0], -t[1])))
         else:
             priority, kind, suggestion = wrong, OK, KEEP
             reasons = f"low confidence ({float(p[li]):.0%})" if float(p[li]) < 0.5 else ""
