@@ -80,7 +80,7 @@ def main() -> None:
     t0 = time.monotonic()
     report = build(Workspace(tmp / "ours"), Recipe(labels=["x"], source=f"urls:{csv}"), opts=BuildOptions(stop_after="verify"))
     t_ours = time.monotonic() - t0
-    kept_ours = report["counts"]["verify"]["kept_total"]
+    kept_ours = report.counts["verify"]["kept_total"]
     server.shutdown()
     print(f"fastai: {t_fastai:.1f}s, kept {kept_fastai}; classify-tui: {t_ours:.1f}s, kept {kept_ours} (200 good)")
     print(f"ratio classify-tui/fastai wall time: {t_ours / t_fastai:.2f} (goal <= 0.30)")

@@ -67,14 +67,14 @@ def run(root: Path, look: str, seed: int, thorough: bool) -> dict:
     wall = time.monotonic() - t0
     rec, kinds = recall_from_queue(ws, flipped)
     out = {"look": look, "seed": seed, "n": n, "k": len(flipped), "recall": rec, "kinds_in_top_k": kinds,
-           "error": report["error_rate"], "train_s": report["seconds"]["train"],
-           "review_s": report["seconds"]["review"], "wall": wall}
+           "error": report.error_rate, "train_s": report.seconds["train"],
+           "review_s": report.seconds["review"], "wall": wall}
     if thorough:
         recipe.review = "thorough"
         t0 = time.monotonic()
         rep2 = build(ws, recipe, opts=BuildOptions(from_stage="review", stop_after="review"))
         out["thorough_recall"] = recall_from_queue(ws, flipped)[0]
-        out["thorough_review_s"] = rep2["seconds"]["review"]
+        out["thorough_review_s"] = rep2.seconds["review"]
     out["ws"] = ws
     out["flipped"] = flipped
     return out

@@ -49,7 +49,7 @@ def ours(ws_root: Path) -> tuple[float, float]:
     t0 = time.monotonic()
     report = build(Workspace(ws_root), Recipe(labels=[str(i) for i in range(10)], source="digits", size=SIZE,
                                             epochs=EPOCHS), opts=BuildOptions(stop_after="train"))
-    return report["error_rate"], time.monotonic() - t0
+    return report.error_rate, time.monotonic() - t0
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ DIGITS = [str(i) for i in range(10)]
 def digits_workspace(root: Path, look: str = "plain", seed: int = 0) -> tuple[Workspace, Recipe]:
     """A verified digits workspace; ``tinted`` recolours ink and paper per image (seeded)."""
     ws = Workspace(root / f"digits-{look}")
-    recipe = Recipe(labels=list(DIGITS), source="digits", size=64, epochs=3)
+    recipe = Recipe(labels=list(DIGITS), source="digits")  # the source's defaults, as a user gets them
     build(ws, recipe, opts=BuildOptions(stop_after="verify"))
     marker = ws.root / "tinted.done"
     if look == "tinted" and not marker.exists():  # tint once: a second pass would tint the tint

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .core.errors import Cancelled, UserError
+from .core.report import Report
 from .core.stages import STAGES
 
 RECIPE_OPTIONS = ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
@@ -18,18 +19,13 @@ RECIPE_OPTIONS = ("per_label", "arch", "weights", "size", "epochs", "device", "m
 
 def cmd_build(args: argparse.Namespace) -> int:
     from .core.pipeline import BuildOptions, build
-    from .core.recipes import prepare
+    from .core.recipes import apply_options, prepare
     from .core.rerun import plan_rerun
 
     ws, recipe = prepare(Path(args.datasets), args.labels, args.source, args.name)
     stored = ws.load_recipe() if ws.exists() else None  # before anything below changes it
-    given = {opt for opt in RECIPE_OPTIONS if getattr(args, opt) is not None}
-    for opt in given:
-        setattr(recipe, opt, getattr(args, opt))
-    if args.query:
-        recipe.queries, given = args.query, given | {"queries"}
-    if args.exclude:
-        recipe.excludes, given = args.exclude, given | {"excludes"}
+    given = apply_options(recipe, {**{opt: getattr(args, opt) for opt in RECIPE_OPTIONS},
+                                   "queries": args.query, "excludes": args.exclude})
     if args.weights and not Path(args.weights).is_file():
         raise UserError(f"--weights {args.weights}: no such file")
 
@@ -62,28 +58,28 @@ def _stages_done(ws) -> set[str]:
     return stages_done(ws)
 
 
-def _print_summary(root: Path, report: dict, stale: bool = False) -> None:
+def _print_summary(root: Path, report: Report, stale: bool = False) -> None:
     print(f"workspace: {root}")
-    counts = report.get("counts", {})
+    counts = report.counts
     if "verify" in counts:
         v = counts["verify"]
         print(f"images: {v.get('kept_total', 0)} kept ({json.dumps(v.get('per_label', {}))})")
     dl = counts.get("download")
     if dl:
         print(f"download: {dl.get('downloaded', 0)} fetched, {dl.get('failed', 0)} failed")
-    if "error_rate" in report:
-        print(f"error_rate: {report['error_rate']:.4f} on {report.get('n_valid', '?')} validation images "
-              f"({report.get('arch')}, {report.get('device')})"
+    if report.error_rate is not None:
+        print(f"error_rate: {report.error_rate:.4f} on {report.n_valid} validation images "
+              f"({report.arch}, {report.device})"
               + ("; from the previous training: the next full build retrains" if stale else ""))
-    if report.get("most_confused"):
-        top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report["most_confused"][:3])
+    if report.most_confused:
+        top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report.most_confused[:3])
         print(f"most confused: {top}")
     if (root / "review.csv").exists() and "review" in counts:
-        kinds = counts["review"].get("kinds") or {}
+        kinds = report.review_kinds
         found = ", ".join(f"{n} {k}" for k, n in kinds.items() if n and k != "ok") or "no issues found"
         print(f"review queue: {root / 'review.csv'} ({found})")
-    if report.get("export_dir"):
-        print(f"exported: {report['export_dir']}")
+    if report.export_dir:
+        print(f"exported: {report.export_dir}")
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -110,11 +106,16 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from .core.predict import load_exported, predict_paths
+    from .core.predict import load_exported, load_runner, predict_images, predict_paths
 
-    model = load_exported(Path(args.export_dir))
+    paths = [Path(p) for p in args.images]
+    if args.runtime == "torch" and not args.tta:  # the stranger's path: timm's own transform
+        items = predict_paths(load_exported(Path(args.export_dir)), paths)
+    else:  # --runtime onnx imports neither torch nor timm
+        runner = load_runner(Path(args.export_dir), args.runtime, Path(args.datasets))
+        items = predict_images(runner, paths, tta=args.tta)
     failed = 0
-    for item in predict_paths(model, [Path(p) for p in args.images]):
+    for item in items:
         if item.error:
             failed += 1
             print(f"classify-tui: {item.path}: {item.error}", file=sys.stderr)
@@ -125,6 +126,30 @@ def cmd_predict(args: argparse.Namespace) -> int:
             top = sorted(item.probs.items(), key=lambda kv: -kv[1])[: args.top]
             print(f"{item.path}\t" + "  ".join(f"{k} {v:.3f}" for k, v in top))
     return 1 if failed else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .core.export import export_more
+    from .core.workspace import Workspace
+
+    ws = Workspace(Path(args.datasets) / args.name)
+    ws.load_recipe()
+    dest = export_more(ws, Path(args.exports), lambda ev: None, onnx=args.onnx)
+    print(f"exported: {dest}")
+    if args.onnx:
+        print(f"onnx: {dest / 'model.onnx'} (classify-tui predict {dest} IMAGE --runtime onnx)")
+    return 0
+
+
+def cmd_space(args: argparse.Namespace) -> int:
+    from .core.space import push_space, write_space
+
+    space = write_space(Path(args.exports) / args.name, Path(args.datasets), examples=args.examples)
+    print(f"space: {space} (run it: cd {space} && pip install -r requirements.txt && python app.py)")
+    if args.push:
+        url = push_space(space, args.push)
+        print(f"pushed: {url}")
+    return 0
 
 
 def no_terminal() -> str:
@@ -154,9 +179,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
     for ws in list_workspaces(Path(args.datasets)):
         rep = ws.load_report()
-        err = rep.get("error_rate")
-        err_s = f"{err:.3f}" if isinstance(err, (int, float)) else "-"
-        print(f"{ws.name}\t{','.join(rep.get('labels', []) or ws.load_recipe().labels)}\terror {err_s}")
+        err_s = f"{rep.error_rate:.3f}" if rep.error_rate is not None else "-"
+        print(f"{ws.name}\t{','.join(rep.labels or ws.load_recipe().labels)}\terror {err_s}")
     return 0
 
 
@@ -233,7 +257,24 @@ def make_parser() -> argparse.ArgumentParser:
     pr.add_argument("images", nargs="+")
     pr.add_argument("--json", action="store_true")
     pr.add_argument("--top", type=number(int, 1), default=3)
+    pr.add_argument("--runtime", choices=("torch", "onnx"), default="torch",
+                    help="torch (default) or onnx: model.onnx through onnxruntime, without importing torch")
+    pr.add_argument("--tta", action="store_true",
+                    help="test-time augmentation: average the plain view with cropped and flipped views "
+                         "(no flips where training used none, e.g. digits)")
     pr.set_defaults(func=cmd_predict)
+
+    ex = sub.add_parser("export", help="export a workspace's trained model to exports/NAME (safetensors, ONNX)")
+    ex.add_argument("name")
+    ex.add_argument("--onnx", action="store_true", help="also write model.onnx (dynamic batch) for onnxruntime")
+    ex.set_defaults(func=cmd_export)
+
+    sp = sub.add_parser("space", help="write exports/NAME/space/, a Gradio app for a Hugging Face Space")
+    sp.add_argument("name")
+    sp.add_argument("--examples", type=number(int, 0), default=4, help="validation images to include (default 4)")
+    sp.add_argument("--push", metavar="REPO", help="upload to the Space REPO (user/name) with huggingface_hub; "
+                                                   "needs a token (HF_TOKEN or huggingface-cli login)")
+    sp.set_defaults(func=cmd_space)
 
     t = sub.add_parser("tui", help="open the terminal app (on a workspace, if named)")
     t.add_argument("name", nargs="?")
@@ -245,12 +286,9 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import warnings
+    from .core.quiet import quiet_library_warnings
 
-    # Verify rejects oversized images itself; PIL's warning would only print over the progress/TUI.
-    warnings.filterwarnings("ignore", message=".*decompression bomb.*")
-    # timm and fastai decorate with torch.jit.script at import; torch 2.10+ warns about it there.
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+    quiet_library_warnings()
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -10,6 +10,7 @@ import pytest
 from conftest import png_bytes
 
 from classify_tui import cli
+from classify_tui.core.report import Report
 from classify_tui.core.rerun import stages_done
 from classify_tui.core.stages import STAGES
 from classify_tui.core.workspace import Recipe, Workspace
@@ -44,7 +45,7 @@ def trained_ws(tmp_path, source="digits", labels=None, **opts) -> Workspace:
     ws.save_recipe(recipe)
     for stage in STAGES:
         ws.journal("stage_done", stage=stage, counts={})
-    ws.save_report({"labels": recipe.labels, "error_rate": 0.1})
+    ws.save_report(Report(labels=recipe.labels, error_rate=0.1))
     return ws
 
 
@@ -55,7 +56,7 @@ def fake_build(monkeypatch):
 
     def build(ws, recipe, on_event, opts):
         calls.append((recipe, opts))
-        return {"counts": {}}
+        return Report()
 
     monkeypatch.setattr("classify_tui.core.pipeline.build", build)
     return calls

@@ -101,3 +101,18 @@ def test_reason_names_a_non_image_that_arrives_in_pieces(http_server, tmp_path):
     res = run([("s", Candidate("x", f"{base}/split.svg", guard=False))], tmp_path)
     assert not res["s"].ok and res["s"].refused
     assert "svg" in res["s"].reason, res["s"].reason
+
+
+def test_private_reaches_are_still_where_we_reach():
+    """Two libraries expose no public hook for what we need; fail here, loudly, if they move."""
+    import httpx
+
+    from classify_tui.core.download import guard_transport
+    from classify_tui.core.netguard import public_only_backend
+
+    transport = httpx.HTTPTransport()
+    guard_transport(transport)
+    assert type(transport._pool._network_backend).__name__ == type(public_only_backend()).__name__ == "PublicOnlyBackend"
+    from textual_image._terminal import get_cell_size  # tui/widgets/fitimage.py's cell aspect
+
+    assert callable(get_cell_size)

@@ -77,3 +77,18 @@ def test_layering_check_catches_planted_violations(tmp_path):
     found = layering_violations(pkg, "classify_tui.core")
     assert found == ["noisy.py:1: imports rich.console", "noisy.py:4: print()",
                      "bad.py:1: imports classify_tui.tui", "bad.py:1: imports classify_tui.tui.app"]
+
+
+def test_readme_describes_the_workspace_layout_the_code_documents():
+    """One description of datasets/NAME/ (workspace.py's docstring); the README's table must match."""
+    import re
+
+    from classify_tui.core import workspace
+
+    layout = workspace.__doc__.split("::", 1)[1]
+    code = {re.split(r"\s{2,}", line.strip())[0] for line in layout.strip().splitlines()}
+    readme = (CORE.parents[1] / "README.md").read_text()
+    table = readme.split("### The workspace", 1)[1].split("###", 1)[0]
+    documented = {", ".join(re.findall(r"`([^`]+)`", cell)) for cell in
+                  (line.split("|")[1] for line in table.splitlines() if line.startswith("| `"))}
+    assert documented == code

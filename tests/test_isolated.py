@@ -14,7 +14,7 @@ def test_events_and_report_come_back(tmp_path):
     events = []
     report = build_in_process(tmp_path / "w", asdict(Recipe(labels=["0", "1"], source="digits")), events.append,
                               threading.Event(), stop_after="verify", exports_dir=tmp_path / "exports")
-    assert report["counts"]["verify"]["per_label"] == {"0": 178, "1": 182}
+    assert report.counts["verify"]["per_label"] == {"0": 178, "1": 182}
     assert {e.stage for e in events} == {"search", "download", "verify"}
     assert len(list((tmp_path / "w/images/1").iterdir())) == 182
 

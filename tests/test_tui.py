@@ -5,6 +5,7 @@ import json
 from conftest import png_bytes
 from textual_image.widget import HalfcellImage
 
+from classify_tui.core.report import Report
 from classify_tui.core.review_rows import ReviewRow, write_review
 from classify_tui.core.workspace import KEPT, Recipe, Row, Workspace
 from classify_tui.tui.app import create_app
@@ -33,9 +34,9 @@ def make_ws(tmp_path):
                                 priority=1 - i / 6, basis=f"test models ({split})"))
     ws.save_manifest(rows)
     write_review(ws.review_path, review)
-    ws.save_report({"labels": ["cat", "dog"], "error_rate": 0.25, "confusion_matrix": [[2, 1], [0, 3]],
+    ws.save_report(Report.from_dict({"labels": ["cat", "dog"], "error_rate": 0.25, "confusion_matrix": [[2, 1], [0, 3]],
                     "most_confused": [["cat", "dog", 1]],
-                    "misclassified": [["images/cat/im0.png", "cat", "dog"]]})
+                    "misclassified": [["images/cat/im0.png", "cat", "dog"]]}))
     return ws
 
 

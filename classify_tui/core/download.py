@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
 
-from .errors import Cancelled
+from .errors import Cancelled, UserError
 from .events import Event, OnEvent
 from .netguard import REFUSED, public_only_backend, url_problem
 from .sniff import describe_non_image, sniff
@@ -44,6 +44,21 @@ class FetchResult:
     refused: bool = False  # we looked and said no (private host, not an image, too big)
 
 
+
+def guard_transport(transport) -> None:
+    """Make an httpx transport connect only to public addresses (core/netguard.py).
+
+    httpx has no public hook for httpcore's network backend, so this reaches into
+    ``transport._pool``; if a new httpx moves it, this fails loudly (UserError and a failing
+    test) rather than silently downloading without the DNS-rebinding guard."""
+    import httpcore
+
+    pool = getattr(transport, "_pool", None)
+    if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
+        raise UserError("this httpx version hides its connection pool; the address guard for search results "
+                        "cannot be installed (pin httpx<0.29 or report it)")
+    pool._network_backend = public_only_backend()
+
 def _make_client(opts: DownloadOptions, guard: bool):
     """``guard``: connect only to public addresses, checked at connect time (search results)."""
     import httpx
@@ -53,7 +68,7 @@ def _make_client(opts: DownloadOptions, guard: bool):
     kwargs: dict[str, Any] = {"limits": limits}
     if guard and not _env_proxies():  # behind a proxy the proxy resolves: the URL check is all we have
         transport = httpx.HTTPTransport(limits=limits)
-        transport._pool._network_backend = public_only_backend()  # httpx exposes no public hook
+        guard_transport(transport)
         kwargs = {"transport": transport}
     return httpx.Client(
         timeout=timeout, follow_redirects=False,

@@ -9,6 +9,7 @@ from typing import Any
 
 from .errors import UserError
 from .events import OnEvent
+from .report import Report
 from .train_stage import model_dir
 from .workspace import Recipe, Workspace, atomic_write_text
 
@@ -40,7 +41,7 @@ def load_snippet(export_dir: Path) -> str:
     return SNIPPET.format(path=Path(export_dir).as_posix())
 
 
-def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: dict[str, Any]) -> dict[str, Any]:
+def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: Report) -> dict[str, Any]:
     src = model_dir(ws)
     if not (src / "model.safetensors").exists():
         raise UserError(f"{ws.name} has no trained model yet; run build without --stop-after first")
@@ -53,11 +54,11 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
     cfg = json.loads((dest / "config.json").read_text())
     card = CARD.format(
         name=ws.name, arch=recipe.arch, size=recipe.size, labels=", ".join(recipe.labels),
-        n_images=report.get("n_train", 0) + report.get("n_valid", 0), n_train=report.get("n_train", "?"),
-        n_valid=report.get("n_valid", "?"), error_rate=report.get("error_rate", "?"), snippet=load_snippet(dest),
+        n_images=report.n_train + report.n_valid, n_train=report.n_train, n_valid=report.n_valid,
+        error_rate="?" if report.error_rate is None else report.error_rate, snippet=load_snippet(dest),
     )
     atomic_write_text(dest / "README.md", card)
-    report["export_dir"] = dest.as_posix()
+    report.export_dir = dest.as_posix()
     return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}
 
 
@@ -65,7 +66,29 @@ def export_workspace(ws: Workspace, exports_dir: Path, on_event: OnEvent) -> Pat
     """Export outside a build (the TUI's Export screen), journalled like the build's stage."""
     report = ws.load_report()
     counts = run_export(ws, ws.load_recipe(), exports_dir, on_event, report)
-    report.setdefault("counts", {})["export"] = counts
+    report.counts["export"] = counts
     ws.journal("stage_done", stage="export", counts=counts)
     ws.save_report(report)
     return Path(counts["export_dir"])
+
+
+def record_training(export_dir: Path, recipe: Recipe) -> None:
+    """Note in config.json what prediction needs to know about training beyond pretrained_cfg:
+    whether it flipped images (test-time augmentation mirrors only then) and the source."""
+    path = Path(export_dir) / "config.json"
+    cfg = json.loads(path.read_text())
+    cfg["classify_tui"] = {"flip": bool(recipe.flip), "shuffle_channels": bool(recipe.shuffle_channels),
+                           "source": recipe.source.split(":", 1)[0]}  # no local paths
+    atomic_write_text(path, json.dumps(cfg, indent=2) + "\n")
+
+
+def export_more(ws: Workspace, exports_dir: Path, on_event: OnEvent, onnx: bool = False) -> Path:
+    """``classify-tui export NAME [--onnx]`` and the Export screen: the export, what prediction
+    needs to know about training, and optionally model.onnx."""
+    dest = export_workspace(ws, exports_dir, on_event)
+    record_training(dest, ws.load_recipe())
+    if onnx:
+        from .onnx_export import export_onnx
+
+        export_onnx(dest)
+    return dest

@@ -27,10 +27,9 @@ def _child(root: str, recipe: dict[str, Any], opts: dict[str, Any], out, cancel,
         os.nice(10)
     except (AttributeError, OSError):
         pass
-    import warnings
+    from .quiet import quiet_library_warnings
 
-    warnings.filterwarnings("ignore", message=".*decompression bomb.*")
-    warnings.filterwarnings("ignore", message=".*torch.jit.script.* is deprecated", category=FutureWarning)
+    quiet_library_warnings()
     from .pipeline import BuildOptions, build
     from .workspace import Recipe, Workspace
 

@@ -15,6 +15,7 @@ from typing import Any
 from .download import DownloadOptions, FetchResult, download_all
 from .errors import Cancelled, UserError
 from .events import Event, OnEvent, ignore
+from .report import Report
 from .sources import Candidate, defaults_for, iter_candidates, split_source
 from .stages import DATA_STAGES, STAGES
 from .verify import verify_rows
@@ -192,8 +193,72 @@ def run_verify(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
 # -- orchestration ---------------------------------------------------------------------------
 
 
-def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: BuildOptions | None = None) -> dict[str, Any]:
-    """Run (or resume) the loop up to ``opts.stop_after``; returns the report dict.
+@dataclass
+class BuildContext:
+    """What the stages of one build share. Each stage reads and updates it through typed fields."""
+
+    ws: Workspace
+    recipe: Recipe
+    rows: dict[str, Row]
+    report: Report
+    on_event: OnEvent
+    opts: BuildOptions
+    last: int  # index of the last stage to run
+    seen: dict[str, Candidate] = field(default_factory=dict)  # search -> download, within one run
+    trained: Any = None  # train -> review, within one run (train_stage.TrainedModel)
+
+
+def _search_stage(ctx: BuildContext) -> dict[str, Any]:
+    new = run_search(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts, ctx.seen)
+    return {"new_candidates": new, "candidates": len(ctx.rows)}
+
+
+def _download_stage(ctx: BuildContext) -> dict[str, Any]:
+    return run_download(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts, ctx.seen)
+
+
+def _verify_stage(ctx: BuildContext) -> dict[str, Any]:
+    counts: dict[str, Any] = dict(run_verify(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts))
+    counts["kept_total"] = sum(1 for r in ctx.rows.values() if r.status == KEPT)
+    per_label = {lb: 0 for lb in ctx.recipe.labels}
+    for r in ctx.rows.values():
+        if r.status == KEPT and r.label in per_label:
+            per_label[r.label] += 1
+    counts["per_label"] = per_label
+    empty = [lb for lb, n in per_label.items() if n == 0]
+    if empty and ctx.last >= stage_index("train"):
+        raise UserError(f"no usable images for label(s) {', '.join(empty)}; see manifest.csv reasons")
+    return counts
+
+
+def _train_stage(ctx: BuildContext) -> dict[str, Any]:
+    from .train_stage import run_train
+
+    counts, ctx.trained = run_train(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report)
+    return counts
+
+
+def _review_stage(ctx: BuildContext) -> dict[str, Any]:
+    from .review import run_review
+
+    return run_review(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report, ctx.trained)
+
+
+def _export_stage(ctx: BuildContext) -> dict[str, Any]:
+    from .export import run_export
+
+    return run_export(ctx.ws, ctx.recipe, ctx.opts.exports_dir, ctx.on_event, ctx.report)
+
+
+STAGE_RUNNERS: dict[str, Callable[[BuildContext], dict[str, Any]]] = {
+    "search": _search_stage, "download": _download_stage, "verify": _verify_stage,
+    "train": _train_stage, "review": _review_stage, "export": _export_stage,
+}
+assert tuple(STAGE_RUNNERS) == STAGES
+
+
+def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: BuildOptions | None = None) -> Report:
+    """Run (or resume) the loop up to ``opts.stop_after``; returns the report.
 
     Holds the workspace lock throughout: a second build, apply or undo of the same workspace
     (from any process) gets WorkspaceBusy instead of racing this one."""
@@ -203,7 +268,7 @@ def build(ws: Workspace, recipe: Recipe, on_event: OnEvent = ignore, opts: Build
         return _build(ws, recipe, on_event, opts or BuildOptions())
 
 
-def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions) -> dict[str, Any]:
+def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions) -> Report:
     recipe = resolve_recipe(recipe)
     last = stage_index(opts.stop_after)
     if opts.from_stage:
@@ -216,16 +281,10 @@ def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions)
     if opts.from_stage:
         ws.journal("stage_reset", stage=opts.from_stage)
     done = done_stages(ws)
-    rows = ws.load_manifest()
     report = ws.load_report()
-    report.setdefault("labels", recipe.labels)
-    report.setdefault("counts", {})
-    report.setdefault("seconds", {})
-    report["name"] = ws.name
-    report["source"] = recipe.source
-
-    state: dict[str, Any] = {}
-    seen: dict[str, Candidate] = {}  # search -> download hand-off within one run
+    report.labels = report.labels or list(recipe.labels)
+    report.name, report.source = ws.name, recipe.source
+    ctx = BuildContext(ws, recipe, ws.load_manifest(), report, on_event, opts, last)
     for stage in STAGES[: last + 1]:
         if stage not in DATA_STAGES and stage in done:
             continue  # resumes past finished stages; --from journals a reset that clears them
@@ -233,36 +292,9 @@ def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions)
             raise Cancelled()
         t0 = time.monotonic()
         on_event(Event(stage, "start", f"{stage}..."))
-        if stage == "search":
-            counts: dict[str, Any] = {"new_candidates": run_search(ws, recipe, rows, on_event, opts, seen)}
-            counts["candidates"] = len(rows)
-        elif stage == "download":
-            counts = run_download(ws, recipe, rows, on_event, opts, seen)
-        elif stage == "verify":
-            counts = run_verify(ws, recipe, rows, on_event, opts)
-            counts["kept_total"] = sum(1 for r in rows.values() if r.status == KEPT)
-            per_label = {lb: 0 for lb in recipe.labels}
-            for r in rows.values():
-                if r.status == KEPT and r.label in per_label:
-                    per_label[r.label] += 1
-            counts["per_label"] = per_label
-            empty = [lb for lb, n in per_label.items() if n == 0]
-            if empty and last >= stage_index("train"):
-                raise UserError(f"no usable images for label(s) {', '.join(empty)}; see manifest.csv reasons")
-        elif stage == "train":
-            from .train_stage import run_train
-
-            counts = run_train(ws, recipe, rows, on_event, opts.cancel, state, report)
-        elif stage == "review":
-            from .review import run_review
-
-            counts = run_review(ws, recipe, rows, on_event, opts.cancel, state, report)
-        else:
-            from .export import run_export
-
-            counts = run_export(ws, recipe, opts.exports_dir, on_event, report)
-        report["counts"][stage] = counts
-        report["seconds"][stage] = round(time.monotonic() - t0, 2)
+        counts = STAGE_RUNNERS[stage](ctx)
+        report.counts[stage] = counts
+        report.seconds[stage] = round(time.monotonic() - t0, 2)
         ws.journal("stage_done", stage=stage, counts=counts)
         ws.save_report(report)
         on_event(Event(stage, "end", f"{stage} done", data={"counts": counts}))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from .labels import parse_labels
 from .sources import discover_labels, split_source
@@ -34,3 +35,17 @@ def prepare(datasets: Path, labels_text: str | None, source: str | None, name: s
     recipe = ws.load_recipe() if ws.exists() else Recipe()
     recipe.labels, recipe.source = labels, source
     return ws, recipe
+
+
+def apply_options(recipe: Recipe, options: dict[str, Any]) -> set[str]:
+    """Set the options the user gave (None, empty lists and 0 for counts mean "not given") on
+    ``recipe``; returns their names. The one place CLI flags and the New form become a recipe."""
+    given = set()
+    for name, value in options.items():
+        if value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if not hasattr(recipe, name):
+            raise ValueError(f"recipe has no option {name!r}")
+        setattr(recipe, name, list(value) if isinstance(value, (list, tuple)) else value)
+        given.add(name)
+    return given

@@ -37,6 +37,7 @@ from typing import Any
 from . import train as training  # a module reference, so tests can stand in for the trainer
 from .events import Event, OnEvent
 from .quality import QUALITY_REASONS, QualityStats, measure, quality_issues, quality_severity
+from .report import Report, ReviewSummary
 from .review_rows import (
     DELETE,
     DUPLICATE,
@@ -50,7 +51,7 @@ from .review_rows import (
     write_review,
 )
 from .scoring import area_under_margin, cross_val_linear_probs, knn_distance, robust_z
-from .train_stage import train_config
+from .train_stage import TrainedModel, train_config
 from .workspace import Recipe, Row, Workspace
 
 REVIEW_MODES = ("fast", "thorough")
@@ -260,7 +261,8 @@ def quality_stats(ws: Workspace, items: list[Row], workers: int = 2) -> list[Qua
 
 
 def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
-               cancel: threading.Event, state: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+               cancel: threading.Event, report: Report, trained: TrainedModel | None = None) -> dict[str, Any]:
+    """Score every kept image and write review.csv; ``trained`` is this build's model, if it trained one."""
     import os
 
     import numpy as np
@@ -271,13 +273,13 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
     from .train import infer
     from .train_stage import kept_items, load_dynamics, model_dir, model_inputs, split_indices
 
-    items = state.get("items") or kept_items(ws, recipe, rows)
-    paths = state.get("paths") or model_inputs(ws, recipe, items, on_event, cancel, stage="review")[0]
-    valid_idx = state.get("valid_idx") or split_indices(len(items), recipe.valid_pct, recipe.seed)[1]
-    if state.get("model") is not None:
-        model, data_cfg, device = state["model"], state["data_cfg"], state["device"]
-        margins = state.get("margins")
+    if trained is not None:
+        items, paths, valid_idx = trained.items, trained.paths, trained.valid_idx
+        model, data_cfg, device, margins = trained.model, trained.data_cfg, trained.device, trained.margins
     else:  # resumed after --stop-after train: the saved model, on the device the recipe asks for
+        items = kept_items(ws, recipe, rows)
+        paths = model_inputs(ws, recipe, items, on_event, cancel, stage="review")[0]
+        valid_idx = split_indices(len(items), recipe.valid_pct, recipe.seed)[1]
         model, _, cfg = load_model(model_dir(ws))
         data_cfg, device = data_config_of(cfg), choose_device(recipe.device).name
         margins = load_dynamics(ws, items)
@@ -300,14 +302,13 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
     write_review(ws.review_path, ranked)
     kinds = count_kinds(ranked)
     suspects = sum(n for k, n in kinds.items() if k != OK)
-    report["review"] = {
-        "mode": recipe.review,
-        "method": ("thorough: " + f"{max(1, recipe.repeats)} x {max(2, recipe.folds)}-fold cross-validation "
-                   "over all images; valid also by the main model") if recipe.review == "thorough" else
-                  ("fast: valid images by the main model; training images by a 5-fold linear head on the "
-                   "fine-tuned embeddings averaged with their area under the margin; outliers by kNN "
-                   "distance in the pretrained backbone's embeddings"),
-        "suspects": suspects, "rows": len(ranked), "kinds": kinds,
-        "infer_seconds": round(inf.seconds + pre.seconds, 2),
-    }
+    report.review = ReviewSummary(
+        mode=recipe.review,
+        method=("thorough: " + f"{max(1, recipe.repeats)} x {max(2, recipe.folds)}-fold cross-validation "
+                "over all images; valid also by the main model") if recipe.review == "thorough" else
+               ("fast: valid images by the main model; training images by a 5-fold linear head on the "
+                "fine-tuned embeddings averaged with their area under the margin; outliers by kNN "
+                "distance in the pretrained backbone's embeddings"),
+        suspects=suspects, rows=len(ranked), kinds=kinds, infer_seconds=round(inf.seconds + pre.seconds, 2),
+    )
     return {"rows": len(ranked), "suspects": suspects, "kinds": kinds}

@@ -114,7 +114,8 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             names = [n for n in self.learn.recorder.metric_names[1:-1]]
             rec = dict(zip(names, (float(v) for v in vals)))
             rec = {"epoch": self.epoch_no, "epochs": total_epochs, **rec,
-                   "images_per_s": self.train_images / max(self.train_seconds, 1e-6)}
+                   "images_per_s": self.train_images / max(self.train_seconds, 1e-6),
+                   "model_images_per_s": self.train_images / max(self.compute_seconds, 1e-6)}
             on_event(Event(stage, "epoch", f"epoch {self.epoch_no}/{total_epochs}", self.epoch_no, total_epochs, rec))
 
     return EventCallback()

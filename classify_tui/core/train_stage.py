@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .backbone import DataConfig
 from .events import Event, OnEvent
 from .metrics import confusion, most_confused
 from .modelio import save_model
 from .prepared import ImageRef, PreparedCache, PrepareStats
+from .report import Report, TrainingRound
 from .train import DEFAULT_LR, TrainConfig, predict_probs, train_classifier
 from .workspace import KEPT, Recipe, Row, Workspace
 
@@ -52,8 +55,22 @@ def train_config(recipe: Recipe) -> TrainConfig:
                        shuffle_channels=recipe.shuffle_channels, seed=recipe.seed)
 
 
-def _changes_since_last_round(ws: Workspace, report: dict[str, Any]) -> dict[str, int]:
-    last_t = (report.get("history") or [{}])[-1].get("finished", 0)
+@dataclass
+class TrainedModel:
+    """What the train stage hands the review stage within one build (a resumed review reloads it)."""
+
+    model: Any
+    data_cfg: DataConfig
+    device: str
+    items: list[Row]  # the kept images, in the order of every array below
+    paths: list[Path]  # what the model reads for each (prepared copies of big photos)
+    valid_idx: list[int]
+    valid_probs: Any  # (n_valid, C) main model on the validation split
+    margins: Any  # (n, epochs) training margins, NaN for validation images
+
+
+def _changes_since_last_round(ws: Workspace, report: Report) -> dict[str, int]:
+    last_t = report.history[-1].finished if report.history else 0
     out: dict[str, int] = {}
     for rec in ws.read_journal():
         if rec.get("op") in ("apply_end", "undo_end") and rec.get("ts", 0) > last_t:
@@ -63,7 +80,8 @@ def _changes_since_last_round(ws: Workspace, report: dict[str, Any]) -> dict[str
 
 
 def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
-              cancel: threading.Event, state: dict[str, Any], report: dict[str, Any]) -> dict[str, Any]:
+              cancel: threading.Event, report: Report) -> tuple[dict[str, Any], TrainedModel]:
+    """Train the main model, measure it on the validation split, save it; fills ``report``."""
     items = kept_items(ws, recipe, rows)
     paths, prepared = model_inputs(ws, recipe, items, on_event, cancel)
     targets = [r.label for r in items]
@@ -78,29 +96,28 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
     cm = confusion(y, pred, len(recipe.labels))
     save_model(out.model, model_dir(ws), recipe.arch, recipe.labels, recipe.size, out.data_cfg)
     save_dynamics(ws, items, out.margins)
-    state.update(model=out.model, data_cfg=out.data_cfg, device=out.device.name, items=items, paths=paths,
-                 valid_idx=valid_idx, valid_probs=probs, margins=out.margins)
-    report.update(
-        labels=recipe.labels, error_rate=round(err, 4), n_train=len(train_idx), n_valid=len(valid_idx),
-        confusion_matrix=cm, most_confused=most_confused(cm, recipe.labels),
-        # the off-diagonal cells' images, so a confusion cell opens exactly the images it counts
-        misclassified=[[items[i].path, recipe.labels[y[k]], recipe.labels[pred[k]]]
-                       for k, i in enumerate(valid_idx) if pred[k] != y[k]],
-        device=out.device.name, arch=recipe.arch, size=recipe.size, epochs=recipe.epochs,
-        lr=cfg.lr or DEFAULT_LR, images_per_s=round(out.images_per_s, 1),
-        compute_images_per_s=round(out.compute_images_per_s, 1),
-        data_path_efficiency=round(out.images_per_s / max(out.compute_images_per_s, 1e-9), 3),
-        full_size_decodes=prepared.made,
-    )
-    history = report.setdefault("history", [])
-    history.append({
-        "round": len(history) + 1, "finished": round(time.time(), 3), "n_images": len(items),
-        "error_rate": round(err, 4), "epochs": out.epochs, "seconds": round(out.seconds, 2),
-        "changes_since_previous": _changes_since_last_round(ws, report),
-        "error_change": round(err - history[-1]["error_rate"], 4) if history else None,
-    })
-    return {"images": len(items), "train": len(train_idx), "valid": len(valid_idx), "error_rate": round(err, 4),
-            "images_per_s": round(out.images_per_s, 1), "full_size_decodes": prepared.made}
+    trained = TrainedModel(out.model, out.data_cfg, out.device.name, items, paths, valid_idx, probs, out.margins)
+    report.labels, report.error_rate = list(recipe.labels), round(err, 4)
+    report.n_train, report.n_valid = len(train_idx), len(valid_idx)
+    report.confusion_matrix, report.most_confused = cm, most_confused(cm, recipe.labels)
+    # the off-diagonal cells' images, so a confusion cell opens exactly the images it counts
+    report.misclassified = [[items[i].path, recipe.labels[y[k]], recipe.labels[pred[k]]]
+                            for k, i in enumerate(valid_idx) if pred[k] != y[k]]
+    report.device, report.arch, report.size, report.epochs = out.device.name, recipe.arch, recipe.size, recipe.epochs
+    report.lr = cfg.lr or DEFAULT_LR
+    report.images_per_s = round(out.images_per_s, 1)
+    report.compute_images_per_s = round(out.compute_images_per_s, 1)
+    report.data_path_efficiency = round(out.images_per_s / max(out.compute_images_per_s, 1e-9), 3)
+    report.full_size_decodes = prepared.made
+    previous = report.history[-1].error_rate if report.history else None
+    report.history.append(TrainingRound(
+        round=len(report.history) + 1, finished=round(time.time(), 3), n_images=len(items), error_rate=round(err, 4),
+        epochs=out.epochs, seconds=round(out.seconds, 2), changes_since_previous=_changes_since_last_round(ws, report),
+        error_change=round(err - previous, 4) if previous is not None else None,
+    ))
+    counts = {"images": len(items), "train": len(train_idx), "valid": len(valid_idx), "error_rate": round(err, 4),
+              "images_per_s": round(out.images_per_s, 1), "full_size_decodes": prepared.made}
+    return counts, trained
 
 
 def model_dir(ws: Workspace) -> Path:

@@ -1,14 +1,19 @@
 """The dataset workspace: folders, the manifest, the journal and the recipe.
 
-Layout of ``datasets/NAME/``::
+Layout of ``datasets/NAME/`` (the one description; README.md's table is checked against it)::
 
-    images/<label>/<file>   kept images, decodable RGB
-    incoming/               downloaded bytes waiting for verify (never partial: .part is renamed)
-    trash/                  everything rejected, deleted or replaced; nothing is unlinked
-    manifest.csv            one row per candidate ever seen, written atomically
-    journal.jsonl           append-only log of every change; undo and crash recovery read it
-    recipe.json             labels, source and options, so a re-run resumes and reproduces
-    build.log               what native libraries wrote while the TUI ran a build (core/isolated.py)
+    images/<label>/       kept images, fully decoded RGB (originals of rewritten files go to trash/)
+    incoming/             downloaded bytes waiting for verify (never partial: .part is renamed)
+    trash/                everything rejected, duplicated, replaced or deleted; nothing is unlinked
+    cache/<px>/           small prepared copies of big photos, keyed by sha256 (core/prepared.py)
+    model/                the trained model (safetensors + config.json) and its training margins
+    manifest.csv          one row per candidate ever seen, written atomically
+    journal.jsonl         append-only log of stages and of every apply/undo; undo and recovery read it
+    recipe.json           labels, source and options, so a re-run resumes and reproduces
+    report.json           what the last build measured (core/report.py)
+    review.csv            the review queue (core/review_rows.py)
+    build.log             what native libraries wrote while the app ran a build (core/isolated.py)
+    .lock, .lock.json     who is changing the workspace right now (core/lock.py)
 """
 
 from __future__ import annotations
@@ -21,9 +26,12 @@ import os
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import UserError
+
+if TYPE_CHECKING:
+    from .report import Report
 
 # Statuses a row can have. ``candidate``/``downloaded`` are in flight; the rest are final.
 CANDIDATE, DOWNLOADED, KEPT, REJECTED, DUPLICATE, FAILED, DELETED = (
@@ -230,16 +238,20 @@ class Workspace:
         return out
 
     # -- report ------------------------------------------------------------------------------
-    def load_report(self) -> dict[str, Any]:
-        if not self.report_path.exists():
-            return {}
-        try:
-            return json.loads(self.report_path.read_text())
-        except ValueError:
-            return {}
+    def load_report(self) -> Report:
+        """The typed report (an empty one when there is none yet or it is unreadable)."""
+        from .report import Report
 
-    def save_report(self, report: dict[str, Any]) -> None:
-        atomic_write_text(self.report_path, json.dumps(report, indent=2) + "\n")
+        if not self.report_path.exists():
+            return Report(name=self.name)
+        try:
+            data = json.loads(self.report_path.read_text())
+            return Report.from_dict(data) if isinstance(data, dict) else Report(name=self.name)
+        except (ValueError, TypeError):
+            return Report(name=self.name)
+
+    def save_report(self, report: Report) -> None:
+        atomic_write_text(self.report_path, report.to_json())
 
 
 def list_workspaces(datasets: Path) -> list[Workspace]:

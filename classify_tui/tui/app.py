@@ -63,7 +63,7 @@ class ClassifyApp(App):
         recover_if_idle(ws)
         self.current_ws = ws
         report = ws.load_report()
-        if report.get("confusion_matrix"):
+        if report.trained:
             self.push_screen(ConfusionScreen(ws, report))
         elif ws.review_path.exists():
             self.open_review(ws)
@@ -73,17 +73,12 @@ class ClassifyApp(App):
 
     def create_workspace(self, req) -> None:
         """From the New form: save the recipe, then fetch the data live on the Data screen."""
-        from ..core.recipes import prepare
+        from ..core.recipes import apply_options, prepare
         from ..core.rerun import plan_rerun
 
         ws, recipe = prepare(self.datasets, req.labels, req.source, req.name or None)
         stored = ws.load_recipe() if ws.exists() else None
-        if req.per_label:
-            recipe.per_label = req.per_label
-        if req.queries:
-            recipe.queries = req.queries
-        if req.excludes:
-            recipe.excludes = req.excludes
+        apply_options(recipe, {"per_label": req.per_label or None, "queries": req.queries, "excludes": req.excludes})
         plan = plan_rerun(ws, stored, recipe)  # an existing workspace with new options: say what is redone
         if plan.message():
             self.notify(f"{ws.name}: {plan.message()}")
@@ -139,7 +134,7 @@ class ClassifyApp(App):
         report = ws.load_report()
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        if report.get("confusion_matrix"):
+        if report.trained:
             self.push_screen(ConfusionScreen(ws, report))
 
 

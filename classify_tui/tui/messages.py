@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from ..core.events import Event
+from ..core.report import Report
 
 
 class CoreEvent(Message):
@@ -16,7 +17,7 @@ class CoreEvent(Message):
 
 
 class BuildFinished(Message):
-    def __init__(self, report: dict | None, error: str = "") -> None:
+    def __init__(self, report: Report | None, error: str = "") -> None:
         super().__init__()
         self.report = report
         self.error = error

@@ -41,17 +41,16 @@ class ConfusionScreen(Screen):
         self.ws, self.report = ws, report
 
     def compose(self) -> ComposeResult:
-        err = self.report.get("error_rate", 0)
+        err = self.report.error_rate or 0.0
         yield Static(f"Confusion matrix — {self.ws.name}  (error {err:.3f}, rows = actual, columns = predicted)", id="title")
         yield DataTable(id="cm-table", cursor_type="cell")
-        mc = ", ".join(f"{a}→{b} ×{n}" for a, b, n in self.report.get("most_confused", [])[:5])
+        mc = ", ".join(f"{a}→{b} ×{n}" for a, b, n in self.report.most_confused[:5])
         yield Static(f"most confused: {mc or 'none'}\n{self.queue_text()}", id="cm-help")
         yield AppFooter()
 
     def kind_counts(self) -> dict[str, int]:
         """Rows per issue kind in the review queue: the report's count, else read from the queue."""
-        kinds = self.report.get("review", {}).get("kinds") or self.report.get("counts", {}).get(
-            "review", {}).get("kinds")
+        kinds = self.report.review_kinds
         if kinds:
             return kinds
         return count_kinds(read_review(self.ws.review_path))
@@ -65,7 +64,7 @@ class ConfusionScreen(Screen):
                 + "  (v all, o outliers; enter on a cell shows exactly the images it counts)")
 
     def on_mount(self) -> None:
-        labels, cm = self.report["labels"], self.report["confusion_matrix"]
+        labels, cm = self.report.labels, self.report.confusion_matrix
         table = self.query_one(DataTable)
         table.add_column("actual \\ pred", key="__actual")
         for lab in labels:
@@ -80,7 +79,7 @@ class ConfusionScreen(Screen):
     def action_open_cell(self) -> None:
         table = self.query_one(DataTable)
         row, col = table.cursor_coordinate
-        labels = self.report["labels"]
+        labels = self.report.labels
         if col == 0:
             self.app.open_review(self.ws, label=labels[row])
         else:

@@ -106,7 +106,7 @@ class DataScreen(BuildScreen):
             self.notify(message.error, severity="warning")
             self.query_one("#status", Static).update(f"stopped: {message.error}")
         else:
-            v = (message.report or {}).get("counts", {}).get("verify", {})
+            v = message.report.counts.get("verify", {}) if message.report else {}
             self.query_one("#status", Static).update(
                 f"data ready: {v.get('kept_total', 0)} images kept. Press t to train.")
 

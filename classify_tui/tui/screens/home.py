@@ -9,12 +9,13 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
+from ...core.report import Report
 from ...core.rerun import stages_done
 from ...core.workspace import Workspace, list_workspaces
 from ..widgets.footer import AppFooter
 
 
-def workspace_state(ws: Workspace, report: dict) -> str:
+def workspace_state(ws: Workspace, report: Report) -> str:
     """Where the workspace's loop stands, from the journal: what is current, what is not."""
     try:
         done = stages_done(ws)
@@ -26,7 +27,7 @@ def workspace_state(ws: Workspace, report: dict) -> str:
         return "reviewed"
     if "train" in done:
         return "review incomplete"
-    if report.get("error_rate") is not None:
+    if report.error_rate is not None:
         return "changed: t retrains"
     if "verify" in done:
         return "data only: t trains"
@@ -59,9 +60,9 @@ class HomeScreen(Screen):
         table.clear()
         for ws in list_workspaces(self.app.datasets):
             rep = ws.load_report()
-            labels = rep.get("labels") or ws.load_recipe().labels
-            kept = rep.get("counts", {}).get("verify", {}).get("kept_total", "-")
-            err = rep.get("error_rate")
+            labels = rep.labels or ws.load_recipe().labels
+            kept = rep.counts.get("verify", {}).get("kept_total", "-")
+            err = rep.error_rate
             when = time.strftime("%b %d %H:%M", time.localtime(ws.recipe_path.stat().st_mtime))
             table.add_row(ws.name, ",".join(labels)[:24], str(kept), f"{err:.3f}" if err is not None else "-",
                           workspace_state(ws, rep), when, key=ws.name)

@@ -279,8 +279,8 @@ class ReviewScreen(Screen):
             rows = [r for r in rows if r.label == self.label_filter]
         if self.cell_filter:
             a, p = self.cell_filter
-            if a != p and "misclassified" in self.report:  # exactly what the confusion matrix counted
-                cell = {path for path, act, pred in self.report["misclassified"] if (act, pred) == (a, p)}
+            if a != p and self.report.trained:  # exactly what the confusion matrix counted
+                cell = self.report.misclassified_in(a, p)
                 rows = [r for r in rows if r.path in cell]
             else:
                 rows = [r for r in rows if r.label == a and r.predicted == p]

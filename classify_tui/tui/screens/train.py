@@ -15,6 +15,12 @@ from .building import BuildScreen
 MODEL_STAGES = ("train", "review")
 
 
+def speed_text(d: dict) -> str:
+    """'97 (91%)': training images per second, and that as a share of the model's own speed."""
+    ips, model = d.get("images_per_s", 0), d.get("model_images_per_s", 0)
+    return f"{ips:.0f} ({ips / model:.0%})" if model else f"{ips:.0f}"
+
+
 class TrainScreen(BuildScreen):
     CANCELLED = "cancelled"
     BINDINGS = [
@@ -45,7 +51,7 @@ class TrainScreen(BuildScreen):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("stage", "model", "epoch", "train loss", "valid loss", "error", "img/s")
+        table.add_columns("stage", "model", "epoch", "train loss", "valid loss", "error", "img/s (of model)")
         table.display = False  # an empty table says nothing: it appears with the first epoch
         self.start_build(from_stage=self.from_stage)
 
@@ -76,7 +82,7 @@ class TrainScreen(BuildScreen):
             table.display = True
             table.add_row(ev.stage, model, f"{d.get('epoch')}/{d.get('epochs')}",
                                               f"{d.get('train_loss', 0):.3f}", f"{d.get('valid_loss', 0):.3f}",
-                                              f"{d.get('error_rate', 0):.3f}", f"{d.get('images_per_s', 0):.0f}")
+                                              f"{d.get('error_rate', 0):.3f}", speed_text(d))
         elif ev.kind in ("start", "end", "info", "warning") and ev.message:
             self.query_one(RichLog).write(f"[{ev.stage}] {ev.message}")
         if ev.kind == "end":
@@ -86,7 +92,7 @@ class TrainScreen(BuildScreen):
         """What the run left behind, in words: a cancel during review keeps the trained model."""
         trained_now = "train" in self.finished_stages
         if self.current_stage == "review" and "review" not in self.finished_stages:
-            err = self.error_rate if trained_now else self.ws.load_report().get("error_rate")
+            err = self.error_rate if trained_now else self.ws.load_report().error_rate
             err_s = f" (error {err:.3f})" if isinstance(err, (int, float)) else ""
             kept = f"the {'new' if trained_now else 'trained'} model{err_s} is kept"
             return (f"{error}: {kept}; the review queue is incomplete (it still lists the previous "
@@ -108,7 +114,7 @@ class TrainScreen(BuildScreen):
             log.write(text)
             self.notify(text, severity="warning")
         else:
-            err = (message.report or {}).get("error_rate")
+            err = message.report.error_rate if message.report else None
             err_s = f"{err:.3f}" if isinstance(err, (int, float)) else "-"
             self.query_one(ProgressBar).update(total=1000, progress=1000)
             status.update(f"done: error rate {err_s}. escape: the confusion matrix and the review queue.")
