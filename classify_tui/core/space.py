@@ -21,7 +21,6 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import UserError
-from .workspace import atomic_write_text
 
 TEMPLATE = Path(__file__).resolve().parent / "space_template" / "app.py"
 REQUIREMENTS = ("torch", "torchvision", "timm", "safetensors", "pillow", "numpy")
