@@ -145,7 +145,7 @@ def cmd_space(args: argparse.Namespace) -> int:
     from .core.space import push_space, write_space
 
     space = write_space(Path(args.exports) / args.name, Path(args.datasets), examples=args.examples)
-    print(f"space: {space} (run it: cd {space} && pip install -r requirements.txt && python app.py)")
+    print(f"space: {space} (try it: cd {space} && pip install -r requirements.txt gradio && python app.py)")
     if args.push:
         url = push_space(space, args.push)
         print(f"pushed: {url}")
