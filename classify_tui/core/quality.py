@@ -31,7 +31,7 @@ class QualityStats:
     dark: float  # 99th percentile of perceived brightness (cleanvision: dark below 0.32)
     light: float  # 1 - 5th percentile of brightness (cleanvision: overexposed below 0.05)
     blur: float  # edge strength at 256 px over edge strength at 64 px (blurred photos: ~0.1, sharp: 0.4-0.8)
-    info: float  # entropy of a 32-bin grey histogram / 5 bits
+    info: float  # grey-level spread of a 32 px copy / 64 (flat images: < 0.02; photos, digits: > 0.3)
     aspect: float  # min(w/h, h/w) of the original (cleanvision: odd below 0.35)
     side: float  # sqrt(w * h) of the original, px
 
@@ -53,9 +53,10 @@ _FIELDS = ("dark", "light", "blur", "info", "aspect", "side")
 
 # dark and aspect are cleanvision's; light is looser than its 0.05 because JPEG noise lifts a
 # washed-out photo's 5th percentile to ~0.06; blur is our own scale-free ratio (cleanvision's
-# absolute edge score also flagged sharp night-sky photos on the quality bench); info is the
-# 32-bin grey entropy over 5 bits (near-uniform images: < 0.05; digits, tinted digits and photos: > 0.24).
-THRESHOLDS = {"dark": 0.32, "light": 0.08, "blur": 0.25, "info": 0.12, "aspect": 0.35}
+# absolute edge score also flagged sharp night-sky photos on the quality bench); info replaces
+# cleanvision's entropy, which called washed-out photos uniform and missed a flat image whose
+# grey sat on a histogram bin edge.
+THRESHOLDS = {"dark": 0.32, "light": 0.08, "blur": 0.25, "info": 0.025, "aspect": 0.35}
 
 
 def measure(img, width: int, height: int) -> QualityStats:
@@ -70,14 +71,15 @@ def measure(img, width: int, height: int) -> QualityStats:
     arr = np.asarray(small.convert("RGB"), dtype=np.float32)
     bright = np.sqrt(0.241 * arr[..., 0] ** 2 + 0.691 * arr[..., 1] ** 2 + 0.068 * arr[..., 2] ** 2) / 255
     p5, p99 = np.percentile(bright, [5, 99])
-    hist = np.bincount((np.asarray(g256, dtype=np.uint8) // 8).ravel(), minlength=32).astype(np.float64)
-    hist /= max(hist.sum(), 1)
-    entropy = float(-(hist[hist > 0] * np.log2(hist[hist > 0])).sum())
+    # structure that survives averaging: a flat image's sensor or JPEG noise does not, while a
+    # washed-out or very dark photo keeps its (faint) shapes
+    g32 = g256.resize(_fit(g256.size, 32), Image.BILINEAR)
+    structure = float(np.asarray(g32, dtype=np.float32).std())
     g64 = g256.resize(_fit(g256.size, 64), Image.BILINEAR) if max(g256.size) > 64 else g256
     blur = _edge_std(g256) / max(_edge_std(g64), 1e-6)
     w, h = max(width, 1), max(height, 1)
     return QualityStats(dark=float(p99), light=float(1 - p5), blur=min(float(blur), 1.0),
-                        info=min(max(entropy, 0.0) / 5, 1.0), aspect=min(w / h, h / w), side=math.sqrt(w * h))
+                        info=min(structure / 64, 1.0), aspect=min(w / h, h / w), side=math.sqrt(w * h))
 
 
 def _edge_std(grey) -> float:
