@@ -11,7 +11,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from ...core.export import export_workspace, load_snippet
+from ...core.export import export_more, load_snippet
 from ..widgets.fitimage import FitImage
 from ..widgets.footer import AppFooter
 from ..workers import call_core
@@ -30,6 +30,9 @@ class ExportScreen(Screen):
         Binding("e", "export", "Export", tooltip="write exports/NAME (the same key opens this screen)",
                 id="export.export"),
         Binding("p", "focus_path", "Predict a file", id="export.predict"),
+        Binding("o", "onnx", "ONNX", tooltip="export again with model.onnx (predict --runtime onnx)", id="export.onnx"),
+        Binding("h", "space", "HF Space", tooltip="write exports/NAME/space/: a Gradio app for a Hugging Face Space",
+                id="export.space"),
         Binding("escape", "back", "Back", id="export.back", priority=True),
     ]
 
@@ -68,19 +71,40 @@ class ExportScreen(Screen):
         snippet = self.query_one("#snippet", Static)
         if (self.dest / "model.safetensors").exists():
             size = (self.dest / "model.safetensors").stat().st_size / 1e6
-            status.update(f"exported: [b]{self.dest}[/b]  (model.safetensors {size:.1f} MB, config.json, README.md)"
-                          "   e exports again")
+            extra = "".join(f", {f}" for f in ("model.onnx", "space/") if (self.dest / f).exists())
+            status.update(f"exported: [b]{self.dest}[/b]  (model.safetensors {size:.1f} MB, config.json, README.md"
+                          f"{extra})   e exports again")
             snippet.update(load_snippet(self.dest))
         else:
             status.update("not exported yet: press e to export the trained model")
             snippet.update("")
 
     def action_export(self) -> None:
-        self.export_worker()
+        self.export_worker(onnx=(self.dest / "model.onnx").exists())  # keep an ONNX copy current
+
+    def action_onnx(self) -> None:
+        self.notify("exporting with model.onnx ...")
+        self.export_worker(onnx=True)
 
     @work(thread=True, exclusive=True, group="export")
-    def export_worker(self) -> None:
-        call_core(self, lambda: export_workspace(self.ws, self.app.exports, lambda ev: None), self._exported)
+    def export_worker(self, onnx: bool = False) -> None:
+        call_core(self, lambda: export_more(self.ws, self.app.exports, lambda ev: None, onnx=onnx), self._exported)
+
+    def action_space(self) -> None:
+        if not (self.dest / "model.safetensors").exists():
+            self.notify("export first (e)", severity="warning")
+            return
+        self.space_worker()
+
+    @work(thread=True, exclusive=True, group="export")
+    def space_worker(self) -> None:
+        from ...core.space import write_space
+
+        call_core(self, lambda: write_space(self.dest, self.app.datasets), self._space_written)
+
+    def _space_written(self, space: Path) -> None:
+        self.show_status()
+        self.notify(f"Space written to {space}; upload: classify-tui space {self.ws.name} --push USER/NAME")
 
     def _exported(self, dest: Path) -> None:
         self.model = None  # the next prediction loads the new export
