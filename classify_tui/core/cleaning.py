@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from . import failpoints
 from .errors import UserError
 from .lock import WorkspaceBusy, mutating
 from .workspace import DELETED, KEPT, Row, Workspace
@@ -116,6 +117,7 @@ def _do_move(ws: Workspace, src: str, dst: str) -> None:
     if s.exists() and not t.exists():
         t.parent.mkdir(parents=True, exist_ok=True)
         os.replace(s, t)
+        failpoints.point("move")
 
 
 def _update_rows(ws: Workspace, moves: list[dict[str, Any]], key: str) -> None:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from . import failpoints
 from .errors import UserError
 from .events import OnEvent
 from .report import Report
@@ -57,6 +58,7 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
         n_images=report.n_train + report.n_valid, n_train=report.n_train, n_valid=report.n_valid,
         error_rate="?" if report.error_rate is None else report.error_rate, snippet=load_snippet(dest),
     )
+    failpoints.point("export")
     atomic_write_text(dest / "README.md", card)
     report.export_dir = dest.as_posix()
     return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from . import failpoints
 from .download import DownloadOptions, FetchResult, download_all
 from .errors import Cancelled, UserError
 from .events import Event, OnEvent, ignore
@@ -145,6 +146,8 @@ def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent,
 def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions,
                  seen: dict[str, Candidate] | None = None) -> dict[str, int]:
     todo = [r for r in rows.values() if r.status == CANDIDATE]
+    for part in ws.incoming.glob("*.part"):  # a killed run's half-written downloads: our own scratch
+        part.unlink()
     # A crash after the rename but before the manifest save left the file: adopt it.
     for r in todo:
         if (ws.incoming / r.id).exists():
@@ -163,6 +166,7 @@ def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: 
 
     def on_result(row_id: str, res: FetchResult) -> None:
         nonlocal last_save
+        failpoints.point("download")
         row = rows[row_id]
         if res.ok:
             row.status, row.reason = DOWNLOADED, ""

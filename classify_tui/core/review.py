@@ -34,6 +34,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import failpoints
 from . import train as training  # a module reference, so tests can stand in for the trainer
 from .events import Event, OnEvent
 from .quality import QUALITY_REASONS, QualityStats, measure, quality_issues, quality_severity
@@ -299,6 +300,7 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
         sig.probs, sig.label_margin, basis = oof, _margin(oof, y), BASIS_THOROUGH
     sig.quality = quality_stats(ws, items, workers=os.cpu_count() or 1)
     ranked = build_queue(items, recipe.labels, valid_idx, sig, basis)
+    failpoints.point("review")
     write_review(ws.review_path, ranked)
     kinds = count_kinds(ranked)
     suspects = sum(n for k, n in kinds.items() if k != OK)

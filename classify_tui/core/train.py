@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import failpoints
 from .backbone import DataConfig, create_backbone
 from .device import DeviceChoice, choose_device, prepare_device
 from .errors import Cancelled
@@ -92,6 +93,7 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             self.compute_seconds += time.monotonic() - self.t_batch
 
         def after_batch(self) -> None:
+            failpoints.point("train")
             if cancel.is_set():
                 raise CancelFitException()
             if not self.training:

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable
 from pathlib import Path
 
+from . import failpoints
 from .errors import Cancelled
 from .events import Event, OnEvent
 from .imagecheck import CheckResult, check_image
@@ -129,6 +130,7 @@ def verify_rows(
                 row.status, row.reason, row.path = KEPT, "", final.as_posix()
                 by_sha[res.sha256] = row
                 counts["kept"] += 1
+        failpoints.point("verify")
         if (i + 1) % 50 == 0 or i + 1 == total:
             on_event(Event("verify", "progress", "", i + 1, total, dict(counts)))
     flag_near_duplicates(list(rows.values()))
