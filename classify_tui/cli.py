@@ -70,6 +70,7 @@ def _print_summary(root: Path, report: Report, stale: bool = False) -> None:
     if report.error_rate is not None:
         print(f"error_rate: {report.error_rate:.4f} on {report.n_valid} validation images "
               f"({report.arch}, {report.device})"
+              + (f"; with --tta {report.error_rate_tta:.4f}" if report.error_rate_tta is not None else "")
               + ("; from the previous training: the next full build retrains" if stale else ""))
     if report.most_confused:
         top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report.most_confused[:3])

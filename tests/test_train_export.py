@@ -53,6 +53,26 @@ def test_report_and_review(built):
     assert all(r["basis"] == "main model (never trained on it)" for r in rows if r["split"] == "valid")
 
 
+def test_error_rate_tta_is_the_tta_error_of_the_saved_model(built):
+    """report.json's error_rate_tta is what core/tta.py scores on the same validation split."""
+    from classify_tui.core.modelio import data_config_of, load_model
+    from classify_tui.core.train_stage import kept_items, model_dir, model_inputs, split_indices
+    from classify_tui.core.tta import tta_probs
+    from classify_tui.core.workspace import Workspace
+
+    ws = Workspace(built / "datasets" / "digits")
+    report = ws.load_report()
+    assert report.error_rate_tta is not None
+    recipe = ws.load_recipe()
+    items = kept_items(ws, recipe, ws.load_manifest())
+    paths, _ = model_inputs(ws, recipe, items, lambda ev: None)
+    _, valid_idx = split_indices(len(items), recipe.valid_pct, recipe.seed)
+    model, labels, cfg = load_model(model_dir(ws))
+    probs = tta_probs(model, [paths[i] for i in valid_idx], recipe.size, data_config_of(cfg), "cpu", recipe.flip)
+    wrong = sum(labels[k] != items[i].label for k, i in zip(probs.argmax(1).tolist(), valid_idx))
+    assert report.error_rate_tta == round(wrong / len(valid_idx), 4)
+
+
 def test_export_loads_with_plain_timm_and_matches_predict(built, capsys):
     import timm
     from PIL import Image
