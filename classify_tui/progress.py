@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from .core.events import Event
+from .core.events import BatchDone, EpochDone, Event
 from .tui.stageprogress import StageProgress
 
 
@@ -66,11 +66,11 @@ class StderrReporter:
 
     def _info(self, ev: Event) -> str:
         d = ev.data
-        if ev.kind == "epoch":
-            return (f"epoch {d.get('epoch')}/{d.get('epochs')} train {d.get('train_loss', 0):.3f} "
-                    f"valid {d.get('valid_loss', 0):.3f} err {d.get('error_rate', 0):.3f}")
-        if ev.kind == "batch" and "images_per_s" in d:
-            return f"{d.get('phase', '')} {d['images_per_s']:.0f} img/s"
+        if isinstance(d, EpochDone):
+            return (f"epoch {d.epoch}/{d.epochs} train {d.train_loss:.3f} "
+                    f"valid {d.valid_loss:.3f} err {d.error_rate:.3f}")
+        if isinstance(d, BatchDone):
+            return f"{d.phase} {d.images_per_s:.0f} img/s"
         return ev.message
 
     def _plain(self, ev: Event) -> None:

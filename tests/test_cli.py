@@ -148,17 +148,18 @@ def test_tui_without_a_terminal_exits_with_one_line(tmp_path, capsys, monkeypatc
 
 
 def test_plain_progress_shows_one_overall_scale_for_multi_model_stages(capsys):
-    from classify_tui.core.events import Event
+    from classify_tui.core.events import BatchDone, EpochDone, Event
     from classify_tui.progress import StderrReporter
 
     r = StderrReporter(force_plain=True)
     r(Event("review", "start", "review..."))
     for model in (1, 2):
         r._last_plain = -100.0  # no throttling in the test
-        r(Event("review", "batch", "", 18, 18, {"epoch": 2, "epochs": 2, "loss": 0.3, "model": model, "models": 6}))
-        r(Event("review", "epoch", "epoch 2/2", 2, 2, {"epoch": 2, "epochs": 2, "train_loss": 0.3, "valid_loss": 0.2,
-                                                        "error_rate": 0.1, "model": model, "models": 6}))
+        r(Event("review", "batch", "", 18, 18, BatchDone(2, 2, loss=0.3, images_per_s=50.0, model=model, models=6)))
+        r(Event("review", "epoch", "epoch 2/2", 2, 2, EpochDone(2, 2, train_loss=0.3, valid_loss=0.2, error_rate=0.1,
+                                                                 images_per_s=50.0, model_images_per_s=55.0,
+                                                                 model=model, models=6)))
     lines = capsys.readouterr().err.splitlines()
-    assert lines[1] == "[review] 17% · model 1/6 · epoch 2/2 · batch 18/18 · loss 0.300"
+    assert lines[1] == "[review] 17% · model 1/6 · epoch 2/2 · batch 18/18 · loss 0.300 · 50 img/s"
     assert lines[2].startswith("[review] model 1/6 epoch 2/2 train 0.300")
     assert lines[3].startswith("[review] 33% · model 2/6")

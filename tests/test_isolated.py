@@ -6,6 +6,7 @@ from dataclasses import asdict
 import pytest
 
 from classify_tui.core.errors import Cancelled, UserError
+from classify_tui.core.events import StageCounts
 from classify_tui.core.isolated import build_in_process
 from classify_tui.core.workspace import Recipe
 
@@ -16,6 +17,9 @@ def test_events_and_report_come_back(tmp_path):
                               threading.Event(), stop_after="verify", exports_dir=tmp_path / "exports")
     assert report.counts["verify"]["per_label"] == {"0": 178, "1": 182}
     assert {e.stage for e in events} == {"search", "download", "verify"}
+    ends = [e for e in events if e.kind == "end"]  # typed payloads survive the trip between processes
+    assert len(ends) == 3 and all(isinstance(e.data, StageCounts) for e in ends)
+    assert ends[-1].data.counts["per_label"] == {"0": 178, "1": 182}
     assert len(list((tmp_path / "w/images/1").iterdir())) == 182
 
 

@@ -1,6 +1,8 @@
 """A real (small) training run, the review queue, export, and loading it with plain timm."""
 
+import contextlib
 import csv
+import io
 import json
 
 import pytest
@@ -16,8 +18,20 @@ def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("run")
     args = ["--datasets", str(root / "datasets"), "--exports", str(root / "exports"), "build", "--source", "digits",
             "--labels", "0,1,7", "--size", "48", "--epochs", "2", "--folds", "2", "--plain"]
-    assert main(args) == 0
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(args) == 0
+    (root / "stderr.txt").write_text(err.getvalue())
     return root
+
+
+def test_training_progress_comes_from_typed_epoch_events(built):
+    lines = (built / "stderr.txt").read_text().splitlines()
+    epochs = [ln.split(" ", 2)[2] for ln in lines if ln.startswith("[train]") and " valid " in ln]
+    assert [e.split()[:2] for e in epochs] == [["epoch", "1/2"], ["epoch", "2/2"]]
+    assert all(len(e.split()) == 8 and e.split()[6] == "err" for e in epochs)  # train, valid, err values
+    assert any(ln.startswith("[train] tf_efficientnet_lite0 on cpu") for ln in lines)
+    assert any(" img/s" in ln and ln.startswith("[train] ") and "batch" in ln for ln in lines)
 
 
 def test_report_and_review(built):

@@ -12,7 +12,7 @@ from test_tui_screens import app_for, svg_text
 from textual.widgets._footer import FooterKey
 from textual_image.widget import HalfcellImage
 
-from classify_tui.core.events import Event
+from classify_tui.core.events import BatchDone, EpochDone, Event
 from classify_tui.core.workspace import KEPT, Recipe, Row, Workspace
 from classify_tui.tui.messages import BuildFinished, CoreEvent
 from classify_tui.tui.screens.imageview import ImageView
@@ -132,6 +132,11 @@ async def test_confusion_shows_queue_kinds_and_opens_outliers(tmp_path):
         assert "looks like" in app.screen._caption(app.screen.shown[0])
 
 
+
+def epoch_done(epoch: int, epochs: int, error_rate: float = 0.1, **kw) -> EpochDone:
+    return EpochDone(epoch, epochs, train_loss=0.5, valid_loss=0.4, error_rate=error_rate, images_per_s=20.0,
+                     model_images_per_s=22.0, **kw)
+
 def test_stage_progress_over_several_models_with_time_left():
     now = [0.0]
     p = StageProgress(clock=lambda: now[0])
@@ -141,14 +146,13 @@ def test_stage_progress_over_several_models_with_time_left():
         for epoch in (1, 2):
             for batch in range(1, 19):
                 now[0] += 1
-                p.update(Event("review", "batch", "", batch, 18, {"epoch": epoch, "epochs": 2, "loss": 0.5,
-                                                                  "model": model, "models": 6}))
+                p.update(Event("review", "batch", "", batch, 18, BatchDone(epoch, 2, loss=0.5, images_per_s=20.0,
+                                                                          model=model, models=6)))
                 if (model, epoch, batch) == (3, 1, 18):
                     assert abs(p.fraction - 2.5 / 6) < 1e-9
                     # 90 s for 2.5 of 6 models: 126 s to go
                     assert p.text().startswith("[b]review[/b] 42%, about 2 min left · model 3/6 · epoch 1/2")
-            p.update(Event("review", "epoch", "epoch", epoch, 2, {"epoch": epoch, "epochs": 2, "model": model,
-                                                                  "models": 6}))
+            p.update(Event("review", "epoch", "epoch", epoch, 2, epoch_done(epoch, 2, model=model, models=6)))
     assert p.fraction == 1.0
     # without model fields (a single model), stage-level progress still gives a bar and a time
     q = StageProgress(clock=lambda: now[0])
@@ -162,7 +166,7 @@ def test_stage_progress_over_several_models_with_time_left():
     for _model in (1, 2):
         for batch in (6, 12):
             now[0] += 10
-            r.update(Event("review", "batch", "", batch, 12, {"epoch": 1, "epochs": 1}))
+            r.update(Event("review", "batch", "", batch, 12, BatchDone(1, 1, loss=0.5, images_per_s=20.0)))
     assert r.text().startswith("[b]review[/b] model 2 100% of it ·") and "left" not in r.text()
 
 
@@ -179,11 +183,11 @@ async def test_train_screen_progress_and_an_honest_cancel(tmp_path, monkeypatch)
         await pilot.pause()
         screen = app.screen
         events = [Event("train", "start", "train..."),
-                  Event("train", "epoch", "epoch 1/1", 1, 1, {"epoch": 1, "epochs": 1, "error_rate": 0.02}),
+                  Event("train", "epoch", "epoch 1/1", 1, 1, epoch_done(1, 1, error_rate=0.02)),
                   Event("train", "end", "train done"),
                   Event("review", "start", "review...")]
-        events += [Event("review", "batch", "", b, 18, {"epoch": 1, "epochs": 2, "loss": 0.4, "model": 2, "models": 6,
-                                                          "images_per_s": 40.0}) for b in range(1, 10)]
+        events += [Event("review", "batch", "", b, 18, BatchDone(1, 2, loss=0.4, images_per_s=40.0, model=2, models=6))
+                   for b in range(1, 10)]
         for ev in events:
             screen.post_message(CoreEvent(ev))
         await pilot.pause()
@@ -306,7 +310,7 @@ async def test_cancelling_a_resumed_review_keeps_the_trained_model(tmp_path, mon
         await pilot.pause()
         screen = app.screen
         for ev in (Event("review", "start", "review..."),
-                   Event("review", "batch", "", 3, 14, {"epoch": 1, "epochs": 1, "loss": 0.5})):
+                   Event("review", "batch", "", 3, 14, BatchDone(1, 1, loss=0.5, images_per_s=20.0))):
             screen.post_message(CoreEvent(ev))
         screen.post_message(BuildFinished(None, screen.CANCELLED))
         await pilot.pause()

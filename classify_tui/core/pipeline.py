@@ -15,7 +15,7 @@ from typing import Any
 from . import failpoints
 from .download import DownloadOptions, FetchResult, download_all
 from .errors import Cancelled, UserError
-from .events import Event, OnEvent, ignore
+from .events import Event, OnEvent, StageCounts, ignore
 from .report import Report
 from .sources import Candidate, defaults_for, iter_candidates, split_source
 from .stages import DATA_STAGES, STAGES
@@ -301,5 +301,5 @@ def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions)
         report.seconds[stage] = round(time.monotonic() - t0, 2)
         ws.journal("stage_done", stage=stage, counts=counts)
         ws.save_report(report)
-        on_event(Event(stage, "end", f"{stage} done", data={"counts": counts}))
+        on_event(Event(stage, "end", f"{stage} done", data=StageCounts(counts)))
     return report

@@ -29,6 +29,7 @@ that never saw it at all.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ from typing import Any
 
 from . import failpoints
 from . import train as training  # a module reference, so tests can stand in for the trainer
-from .events import Event, OnEvent
+from .events import BatchDone, EpochDone, Event, OnEvent
 from .quality import QUALITY_REASONS, QualityStats, measure, quality_issues, quality_severity
 from .report import Report, ReviewSummary
 from .review_rows import (
@@ -106,9 +107,8 @@ def out_of_fold_probs(ws: Workspace, recipe: Recipe, items: list[Row], valid_idx
     step = 0
 
     def tag(ev: Event) -> None:  # say which of the k * repeats models an event belongs to
-        if ev.kind in ("batch", "epoch"):
-            ev = Event(ev.stage, ev.kind, ev.message, ev.done, ev.total,
-                       {**ev.data, "model": step, "models": k * repeats})
+        if ev.kind in ("batch", "epoch") and isinstance(ev.data, (BatchDone, EpochDone)):
+            ev = dataclasses.replace(ev, data=dataclasses.replace(ev.data, model=step, models=k * repeats))
         on_event(ev)
 
     for rep in range(repeats):

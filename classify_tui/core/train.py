@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 import time
@@ -13,7 +14,7 @@ from . import failpoints
 from .backbone import DataConfig, create_backbone
 from .device import DeviceChoice, choose_device, prepare_device
 from .errors import Cancelled
-from .events import Event, OnEvent
+from .events import BatchDone, EpochDone, Event, OnEvent, TrainingStarted
 from .imageload import SquishedImages, batched_arrays
 
 DEFAULT_LR = 1e-2  # measured on digits at 64 px, 3 epochs: 2e-3 -> 0.26 error, 1e-2 -> 0.064
@@ -101,10 +102,9 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             self.seen += len(self.learn.yb[0])
             dt = max(time.monotonic() - self.t_phase, 1e-6)
             n_iter = getattr(self.learn, "n_iter", 0) or 1
-            on_event(Event(stage, "batch", "", self.iter + 1, n_iter, {
-                "epoch": self.epoch_no + 1, "epochs": total_epochs, "loss": float(self.learn.loss.detach()),
-                "images_per_s": self.seen / dt, "phase": "train",
-            }))
+            on_event(Event(stage, "batch", "", self.iter + 1, n_iter, BatchDone(
+                epoch=self.epoch_no + 1, epochs=total_epochs, loss=float(self.learn.loss.detach()),
+                images_per_s=self.seen / dt)))
 
         def after_train(self) -> None:
             self.train_seconds += time.monotonic() - self.t_phase
@@ -115,10 +115,12 @@ def _make_event_callback(stage: str, on_event: OnEvent, cancel: threading.Event,
             vals = self.learn.recorder.values[-1] if self.learn.recorder.values else []
             names = [n for n in self.learn.recorder.metric_names[1:-1]]
             rec = dict(zip(names, (float(v) for v in vals)))
-            rec = {"epoch": self.epoch_no, "epochs": total_epochs, **rec,
-                   "images_per_s": self.train_images / max(self.train_seconds, 1e-6),
-                   "model_images_per_s": self.train_images / max(self.compute_seconds, 1e-6)}
-            on_event(Event(stage, "epoch", f"epoch {self.epoch_no}/{total_epochs}", self.epoch_no, total_epochs, rec))
+            done = EpochDone(
+                epoch=self.epoch_no, epochs=total_epochs, train_loss=rec.get("train_loss", math.nan),
+                valid_loss=rec.get("valid_loss", math.nan), error_rate=rec.get("error_rate", math.nan),
+                images_per_s=self.train_images / max(self.train_seconds, 1e-6),
+                model_images_per_s=self.train_images / max(self.compute_seconds, 1e-6))
+            on_event(Event(stage, "epoch", f"epoch {self.epoch_no}/{total_epochs}", self.epoch_no, total_epochs, done))
 
     return EventCallback()
 
@@ -298,7 +300,7 @@ def train_classifier(
     lr = cfg.lr or DEFAULT_LR
     on_event(Event(stage, "info", f"{cfg.arch} on {choice.name} ({choice.reason}), size {cfg.size}, "
                    f"{cfg.epochs} epochs, lr {lr:g}, {len(train_idx)} train / {len(valid_idx)} valid",
-                   data={"arch": cfg.arch, "device": choice.name, "size": cfg.size, "epochs": cfg.epochs, "lr": lr}))
+                   data=TrainingStarted(cfg.arch, choice.name, cfg.size, cfg.epochs, lr)))
     t0 = time.monotonic()
     with learn.no_bar():
         # One cycle over the whole network with discriminative rates. fastai's fine_tune spends

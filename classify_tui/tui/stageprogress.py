@@ -1,7 +1,7 @@
 """Overall progress and time left for a training stage, from core events alone.
 
 A stage may train several models one after another (the review's fold models): batch and epoch
-events then carry ``data["model"]`` and ``data["models"]`` (1-based). Overall progress is
+events then carry ``data.model`` and ``data.models`` (1-based). Overall progress is
 ``(model - 1 + fraction of this model) / models``, where a model's fraction counts its epochs
 and batches. Without model fields it is one model; a stage-level ``progress`` event with
 done/total is used when no batch says more. The bar's total never jumps between scales.
@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..core.events import Event
+from ..core.events import BatchDone, EpochDone, Event
 
 
 def duration_text(seconds: float) -> str:
@@ -50,20 +50,17 @@ class StageProgress:
             self.reset(ev.stage)
             if ev.kind == "start":
                 return False
-        d = ev.data or {}
-        if isinstance(d.get("models"), int) and d["models"] > 0:
-            self.model, self.models = int(d.get("model") or 1), int(d["models"])
+        d = ev.data if isinstance(ev.data, (BatchDone, EpochDone)) else None
+        if d is not None and d.models:
+            self.model, self.models = d.model or 1, d.models
         if ev.kind in ("batch", "epoch"):
-            if isinstance(d.get("epochs"), int) and d["epochs"] > 0:
-                self.epochs = d["epochs"]
-                self.epoch = int(d.get("epoch") or 1)
+            if d is not None and d.epochs > 0:
+                self.epochs, self.epoch = d.epochs, d.epoch or 1
             if ev.kind == "batch":
                 if ev.total:
                     self.batch = (ev.done or 0, ev.total)
-                if "loss" in d:
-                    self.loss = float(d["loss"])
-                if "images_per_s" in d:
-                    self.images_per_s = float(d["images_per_s"])
+                if isinstance(d, BatchDone):
+                    self.loss, self.images_per_s = d.loss, d.images_per_s
             fraction = self._model_fraction(ev)
             if self.models is None and fraction is not None and self.fraction is not None \
                     and fraction < self.fraction:  # within one model it only grows

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPane
 
+from ...core.events import StageCounts
 from ...core.review_rows import OK, ReviewRow, read_review
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
 from ...core.workspace import KEPT, Row
@@ -91,7 +92,8 @@ class DataScreen(BuildScreen):
         ev = message.event
         if ev.total:
             self.query_one(ProgressBar).update(total=ev.total, progress=ev.done or 0)
-        detail = ", ".join(f"{k} {v}" for k, v in ev.data.items() if isinstance(v, int)) if ev.data else ""
+        counts = ev.data.counts if isinstance(ev.data, StageCounts) else {}
+        detail = ", ".join(f"{k} {v}" for k, v in counts.items() if isinstance(v, int) and v)
         text = ev.message or (f"{ev.done}/{ev.total}" if ev.total else "")
         self.query_one("#status", Static).update(f"[b]{ev.stage}[/b] {text} {detail}".rstrip())
         now = time.monotonic()

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, ProgressBar, RichLog, Sparkline, Static
 
+from ...core.events import BatchDone, EpochDone, TrainingStarted
 from ..messages import BuildFinished, CoreEvent
 from ..stageprogress import StageProgress
 from ..widgets.footer import AppFooter
@@ -15,9 +16,9 @@ from .building import BuildScreen
 MODEL_STAGES = ("train", "review")
 
 
-def speed_text(d: dict) -> str:
+def speed_text(d: EpochDone) -> str:
     """'97 (91%)': training images per second, and that as a share of the model's own speed."""
-    ips, model = d.get("images_per_s", 0), d.get("model_images_per_s", 0)
+    ips, model = d.images_per_s, d.model_images_per_s
     return f"{ips:.0f} ({ips / model:.0%})" if model else f"{ips:.0f}"
 
 
@@ -65,24 +66,23 @@ class TrainScreen(BuildScreen):
         if changed and self.progress.fraction is not None:
             self.query_one(ProgressBar).update(total=1000, progress=round(1000 * self.progress.fraction))
         d = ev.data
-        if ev.kind == "batch" and "loss" in d:
-            self.losses.append(d["loss"])
+        if isinstance(d, BatchDone):
+            self.losses.append(d.loss)
             self.query_one(Sparkline).data = self.losses[-300:]
         if ev.kind in ("batch", "epoch", "progress", "start"):
             self.query_one("#status", Static).update(self.progress.text() or f"[b]{ev.stage}[/b] {ev.message}")
-        if ev.kind == "info" and "device" in d:
+        if isinstance(d, TrainingStarted):
             self.query_one("#title", Static).update(
-                f"Train — {self.ws.name}: {d['arch']}, size {d['size']}, {d['epochs']} epochs, "
-                f"device [b]{d['device']}[/b] (asked: {self.ws.load_recipe().device}), lr {d['lr']:g}")
-        if ev.kind == "epoch":
-            model = f"{d['model']}/{d['models']}" if d.get("models") else "main" if ev.stage == "train" else "-"
-            if ev.stage == "train" and "error_rate" in d:
-                self.error_rate = d["error_rate"]
+                f"Train — {self.ws.name}: {d.arch}, size {d.size}, {d.epochs} epochs, "
+                f"device [b]{d.device}[/b] (asked: {self.ws.load_recipe().device}), lr {d.lr:g}")
+        if isinstance(d, EpochDone):
+            model = f"{d.model}/{d.models}" if d.models else "main" if ev.stage == "train" else "-"
+            if ev.stage == "train":
+                self.error_rate = d.error_rate
             table = self.query_one(DataTable)
             table.display = True
-            table.add_row(ev.stage, model, f"{d.get('epoch')}/{d.get('epochs')}",
-                                              f"{d.get('train_loss', 0):.3f}", f"{d.get('valid_loss', 0):.3f}",
-                                              f"{d.get('error_rate', 0):.3f}", speed_text(d))
+            table.add_row(ev.stage, model, f"{d.epoch}/{d.epochs}", f"{d.train_loss:.3f}", f"{d.valid_loss:.3f}",
+                          f"{d.error_rate:.3f}", speed_text(d))
         elif ev.kind in ("start", "end", "info", "warning") and ev.message:
             self.query_one(RichLog).write(f"[{ev.stage}] {ev.message}")
         if ev.kind == "end":
