@@ -59,7 +59,8 @@ def done_stages(ws: Workspace) -> set[str]:
     """Stages whose last completion is newer than the last change that invalidates them.
 
     An undo that exactly reverses the latest apply restores what that apply invalidated, so
-    apply-then-undo does not force a retrain of unchanged data.
+    apply-then-undo does not force a retrain of unchanged data. An image added by hand
+    (``add_image``) makes training stale like a ``stage_reset`` from train.
     """
     done: set[str] = set()
     before_apply: dict[str, set[str]] = {}  # apply_id -> stages done just before it
@@ -72,7 +73,7 @@ def done_stages(ws: Workspace) -> set[str]:
         elif op == "undo_end" and rec.get("of") and rec.get("of") == last_change:
             done = before_apply.pop(rec["of"], done)
             last_change = ""
-        elif op in ("apply_end", "undo_end", "stage_reset"):
+        elif op in ("apply_end", "undo_end", "stage_reset", "add_image"):  # add_image: core/adding.py
             if op == "apply_end":
                 before_apply[rec.get("apply_id", "")] = set(done)
                 last_change = rec.get("apply_id", "")

@@ -33,23 +33,25 @@ def load_exported(directory: Path) -> LoadedModel:
     return LoadedModel(model, labels, transform)
 
 
-def predict_paths(lm: LoadedModel, paths: list[Path]) -> list[Prediction]:
-    """One Prediction per path, in order; a bad image yields an error, not an exception."""
+def predict_paths(lm: LoadedModel, paths: list[Path | Any]) -> list[Prediction]:
+    """One Prediction per path (or binary file object, such as a drawing's PNG in a BytesIO),
+    in order; a bad image yields an error, not an exception."""
     import torch
     from PIL import Image, UnidentifiedImageError
 
     out = []
     for p in paths:
+        name = str(p) if isinstance(p, (str, Path)) else getattr(p, "name", "image")
         try:
             with Image.open(p) as im:
                 x = lm.transform(im.convert("RGB"))[None]
         except (OSError, UnidentifiedImageError, ValueError) as exc:
-            out.append(Prediction(str(p), error=f"cannot read image: {exc.__class__.__name__}: {exc}"[:200]))
+            out.append(Prediction(name, error=f"cannot read image: {exc.__class__.__name__}: {exc}"[:200]))
             continue
         with torch.inference_mode():
             probs = lm.model(x).softmax(-1)[0].tolist()
         best = max(range(len(probs)), key=probs.__getitem__)
-        out.append(Prediction(str(p), lm.labels[best], round(probs[best], 6),
+        out.append(Prediction(name, lm.labels[best], round(probs[best], 6),
                               {lab: round(v, 6) for lab, v in zip(lm.labels, probs)}))
     return out
 

@@ -10,15 +10,20 @@ from . import Candidate
 SIDE = 32
 
 
-def digit_png(pixels) -> bytes:
-    """Dark ink on white, upscaled smoothly so a pretrained backbone sees strokes, not blocks."""
+def digit_image(pixels):
+    """Dark ink on white, upscaled smoothly so a pretrained backbone sees strokes, not blocks:
+    an 8x8 grid of 0..16 (scikit-learn's values) as a SIDE x SIDE RGB PIL image."""
     import numpy as np
     from PIL import Image
 
     arr = (255 - np.asarray(pixels, dtype=np.float32).reshape(8, 8) * (255 / 16)).clip(0, 255)
-    img = Image.fromarray(arr.astype(np.uint8), "L").resize((SIDE, SIDE), Image.BICUBIC).convert("RGB")
+    return Image.fromarray(arr.astype(np.uint8), "L").resize((SIDE, SIDE), Image.BICUBIC).convert("RGB")
+
+
+def digit_png(pixels) -> bytes:
+    """digit_image as PNG bytes: what the digits source writes for every image."""
     buf = io.BytesIO()
-    img.save(buf, "PNG")
+    digit_image(pixels).save(buf, "PNG")
     return buf.getvalue()
 
 
