@@ -84,3 +84,50 @@ def run_cli(args: list[str], cwd: Path, timeout: float = 120, **env: str):
 
     return subprocess.run([sys.executable, "-m", "classify_tui.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=timeout, env=cli_env(**env))
+
+
+DIGIT_LABELS = ["0", "1", "2", "3"]
+
+
+def digits_probe_workspace(root: Path, labels=DIGIT_LABELS, size: int = 32, name: str = "digits",
+                           per_label: int = 80) -> Workspace:
+    """A digits workspace with a model that reads digits, exported to root/exports/NAME, in
+    seconds: the real data stages (scikit-learn's digits through search, download and verify),
+    then the offline pretrained backbone with its head fitted by logistic regression on
+    ``per_label`` kept images' features each (read as training reads them), saved where training saves and
+    exported by the real export. The journal says train is done, as after a build."""
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from classify_tui.core.backbone import create_backbone
+    from classify_tui.core.events import ignore
+    from classify_tui.core.export import export_more
+    from classify_tui.core.imageload import load_squished
+    from classify_tui.core.pipeline import BuildOptions, build
+    from classify_tui.core.train_stage import model_dir
+
+    assert len(labels) > 2  # a multinomial head: one row of weights per label
+    ws = Workspace(root / "datasets" / name)
+    build(ws, Recipe(labels=list(labels), source="digits", size=size), ignore,
+          BuildOptions(stop_after="verify", exports_dir=root / "exports"))
+    recipe = ws.load_recipe()
+    kept = [r for r in ws.load_manifest().values() if r.status == KEPT]
+    kept = [r for lb in labels for r in [r for r in kept if r.label == lb][:per_label]]
+    model, data_cfg = create_backbone(recipe.arch, len(labels))
+    model.eval()
+    mean, std = np.array(data_cfg.mean, dtype=np.float32), np.array(data_cfg.std, dtype=np.float32)
+    feats = []
+    with torch.inference_mode():
+        for i in range(0, len(kept), 128):
+            x = np.stack([load_squished(ws.root / r.path, size) for r in kept[i : i + 128]]).astype(np.float32)
+            x = torch.from_numpy(((x / 255 - mean) / std).transpose(0, 3, 1, 2).copy())
+            feats.append(model.forward_head(model.forward_features(x), pre_logits=True))
+    y = np.array([labels.index(r.label) for r in kept])
+    clf = LogisticRegression(max_iter=1000).fit(torch.cat(feats).numpy(), y)
+    with torch.no_grad():
+        model.get_classifier().weight.copy_(torch.from_numpy(clf.coef_).float())
+        model.get_classifier().bias.copy_(torch.from_numpy(clf.intercept_).float())
+    save_model(model, model_dir(ws), recipe.arch, list(labels), size, data_cfg)
+    ws.journal("stage_done", stage="train", counts={"fitted": "logistic-regression head", "images": len(kept)})
+    export_more(ws, root / "exports", ignore)
+    return ws

@@ -1,4 +1,5 @@
-"""Export: write the safetensors export, show how to load it, and predict on a typed path."""
+"""Export: write the safetensors export, show how to load it, and predict on a typed path or,
+with d, on a drawing (screens/draw.py)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def prob_bars(probs: dict[str, float], width: int = 16, top: int = 10) -> str:
 
 
 class ExportScreen(Screen):
-    AUTO_FOCUS = ""  # keys e and p act on the screen until the user asks for the path box
+    AUTO_FOCUS = ""  # keys e, p and d act on the screen until the user asks for the path box
     BINDINGS = [
         Binding("e", "export", "Export", tooltip="write exports/NAME (the same key opens this screen)",
                 id="export.export"),
@@ -33,6 +34,8 @@ class ExportScreen(Screen):
         Binding("o", "onnx", "ONNX", tooltip="export again with model.onnx (predict --runtime onnx)", id="export.onnx"),
         Binding("h", "space", "HF Space", tooltip="write exports/NAME/space/: a Gradio app for a Hugging Face Space",
                 id="export.space"),
+        Binding("d", "draw", "Draw", tooltip="draw on a canvas and watch the exported model predict it",
+                id="export.draw"),
         Binding("escape", "back", "Back", id="export.back", priority=True),
     ]
 
@@ -111,6 +114,14 @@ class ExportScreen(Screen):
         self.dest = dest
         self.show_status()
         self.notify(f"exported to {dest}")
+
+    def action_draw(self) -> None:
+        if not (self.dest / "model.safetensors").exists():
+            self.notify("export first (e)", severity="warning")
+            return
+        from .draw import DrawScreen
+
+        self.app.push_screen(DrawScreen(self.ws, self.dest, self.model))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         path = Path(event.value.strip()).expanduser()

@@ -82,7 +82,9 @@ class PickLabel(ModalScreen[str | None]):
         self.labels = labels
 
     def compose(self) -> ComposeResult:
-        keys = {quick_label(self.labels, n): n for n in range(10)}
+        keys: dict[str | None, int] = {}
+        for n in range(10):  # the first key that picks a label (with labels 0-3, 4 picks 3 too: show 3)
+            keys.setdefault(quick_label(self.labels, n), n)
         yield OptionList(*[Option(f"{keys[lb]}  {lb}" if lb in keys else f"   {lb}") for lb in self.labels],
                          id="pick")
 
