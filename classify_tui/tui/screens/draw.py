@@ -148,8 +148,8 @@ class DrawScreen(Screen):
         call_core(self, predict, self._predicted)
 
     def _predicted(self, result) -> None:
-        if result is None or result[0] != self._generation:
-            return
+        if result is None or result[0] != self._generation or not self.is_attached:
+            return  # an older drawing's, or the screen has been left
         _, self.seen, self.prediction = result
         self.show_prediction()
 
@@ -209,7 +209,9 @@ class DrawScreen(Screen):
         call_core(self, save, lambda row: self._saved(row, version))
 
     def _saved(self, row, version: int) -> None:
-        self.notify(f"saved as {row.path} ({row.label}); training is out of date: t retrains")
+        self.app.notify(f"saved as {row.path} ({row.label}); training is out of date: t retrains")
+        if not self.is_attached:
+            return
         canvas = self.query_one(Canvas)
         if canvas.version == version:  # nothing drawn since: ready for the next drawing
             canvas.clear()
