@@ -111,6 +111,14 @@ async def test_review_kinds_captions_accept_and_no_auto_advance(tmp_path):
         assert review.kind_filter == "outlier" and len(review.shown) == 1
         await pilot.press("f", "f", "f", "f")  # duplicate, quality, ok, back to all
         assert review.kind_filter is None and len(review.shown) == 6
+        await pilot.press("home", "right", "r")  # the relabel picker: the key shown beside a label picks it
+        await pilot.pause()
+        picker = app.screen
+        shown = [str(o.prompt) for o in picker.query_one("OptionList").options]
+        key = next(line.split()[0] for line in shown if line.split()[-1] == "dog")
+        await pilot.press(key)
+        await pilot.pause()
+        assert app.screen is review and review.marks["images/cat/im1.png"].label == "dog"  # was delete
 
 
 async def test_confusion_shows_queue_kinds_and_opens_outliers(tmp_path):

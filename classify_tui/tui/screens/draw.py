@@ -26,7 +26,7 @@ from ..widgets.canvas import Canvas, halfblock_text
 from ..widgets.footer import AppFooter
 from ..workers import call_core
 from .export import prob_bars
-from .review import PickLabel, quick_label
+from .review import PickLabel
 
 DEBOUNCE_S = 0.15  # predict this long after the last stroke changed
 
@@ -34,8 +34,6 @@ DEBOUNCE_S = 0.15  # predict this long after the last stroke changed
 class SaveAs(PickLabel):
     """Which label the drawing is saved under: digit keys pick directly, the prediction is
     highlighted."""
-
-    BINDINGS = [Binding(str(n), f"quick({n})", show=False, id=f"saveas.quick{n}") for n in range(10)]
 
     def __init__(self, labels: list[str], suggested: str | None) -> None:
         super().__init__(labels)
@@ -47,12 +45,6 @@ class SaveAs(PickLabel):
         if self.suggested in self.labels:
             options.highlighted = self.labels.index(self.suggested)
         options.focus()
-
-    def action_quick(self, n: int) -> None:
-        label = quick_label(self.labels, n)
-        if label is not None:
-            self.dismiss(label)
-
 
 class DrawScreen(Screen):
     AUTO_FOCUS = "#canvas"

@@ -75,11 +75,18 @@ def decision_text(d: Decision) -> str:
 class PickLabel(ModalScreen[str | None]):
     """Relabel picker; each label shows the digit key that picks it directly."""
 
-    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="pick.cancel")]
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="pick.cancel")] + [
+        Binding(str(n), f"quick({n})", show=False, id=f"pick.quick{n}") for n in range(10)]
 
     def __init__(self, labels: list[str]) -> None:
         super().__init__()
         self.labels = labels
+
+    def action_quick(self, n: int) -> None:
+        """The digit shown beside a label picks it, as on the Review screen."""
+        label = quick_label(self.labels, n)
+        if label is not None:
+            self.dismiss(label)
 
     def compose(self) -> ComposeResult:
         keys: dict[str | None, int] = {}
