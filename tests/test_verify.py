@@ -135,3 +135,39 @@ def test_pixel_limit_is_checked_before_decoding(tmp_path):
     assert check_image(str(p), 32, max_pixels=64 * 64).ok
     res = check_image(str(p), 32, max_pixels=64 * 64 - 1)
     assert not res.ok and res.reason.startswith("decompression bomb")
+
+
+def test_near_duplicates_are_copies_not_look_alikes(tmp_path):
+    """Close hashes are only candidates: distinct handwritten 6s share a 64-bit hash to within 4
+    bits, a resized, re-encoded copy of a photo is what 'nearly identical' means."""
+    from skimage import data as skdata
+    from sklearn.datasets import load_digits
+
+    from classify_tui.core.imagecheck import phash
+    from classify_tui.core.sources.digits import digit_png
+    from classify_tui.core.verify import flag_near_duplicates, hamming_pairs
+
+    digits = load_digits()
+    sixes = [img for img, t in zip(digits.images, digits.target) if t == 6]
+    rows = []
+    (tmp_path / "images" / "6").mkdir(parents=True)
+    for i, img in enumerate(sixes):
+        rel = f"images/6/{i}.png"
+        (tmp_path / rel).write_bytes(digit_png(img))
+        rows.append(Row(id=str(i), source="t", label="6", status="kept", path=rel,
+                        phash=phash(Image.open(tmp_path / rel))))
+    look_alikes = hamming_pairs([int(r.phash, 16) for r in rows], 4)
+    assert len(look_alikes) >= 5  # the hash alone would call these duplicates
+    assert flag_near_duplicates(rows, root=tmp_path) == 0
+    assert not any("near duplicate" in r.flags for r in rows)
+
+    photo = Image.fromarray(skdata.astronaut())
+    (tmp_path / "images" / "p").mkdir()
+    photo.save(tmp_path / "images/p/a.png")
+    buf = io.BytesIO()
+    photo.resize((256, 256)).save(buf, "JPEG", quality=40)
+    (tmp_path / "images/p/b.jpg").write_bytes(buf.getvalue())
+    copies = [Row(id=n, source="t", label="p", status="kept", path=f"images/p/{n}",
+                  phash=phash(Image.open(tmp_path / "images/p" / n))) for n in ("a.png", "b.jpg")]
+    assert flag_near_duplicates(copies, root=tmp_path) == 1
+    assert "near duplicate:images/p/b.jpg" in copies[0].flags

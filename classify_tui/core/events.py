@@ -59,6 +59,7 @@ class StageCounts:
 
 
 Payload = TrainingStarted | BatchDone | EpochDone | StageCounts | None
+PAYLOADS = (TrainingStarted, BatchDone, EpochDone, StageCounts)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,10 @@ class Event:
     done: int | None = None
     total: int | None = None
     data: Payload = None
+
+    def __post_init__(self) -> None:
+        if self.data is not None and not isinstance(self.data, PAYLOADS):
+            raise TypeError(f"Event data must be one of {[c.__name__ for c in PAYLOADS]}, not {type(self.data).__name__}")
 
 
 OnEvent = Callable[[Event], None]

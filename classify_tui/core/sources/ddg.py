@@ -91,6 +91,6 @@ def search_images(
                         break
                 if new == 0:  # the engine is repeating itself: no point in more pages
                     break
-            on_event(Event("search", "progress", f"{label}: {found} urls", found, per_label, {"label": label}))
+            on_event(Event("search", "progress", f"{label}: {found} urls", found, per_label))
         if found < per_label:
             on_event(Event("search", "warning", f"{label}: found {found} of {per_label} wanted"))
