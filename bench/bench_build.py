@@ -60,7 +60,9 @@ def ours(args: list[str], work: Path, name: str) -> dict:
 def line(label: str, o: dict, f: dict) -> None:
     rep = o["report"]
     print(f"  {label}")
-    print(f"    classify-tui build: {o['wall']:6.1f} s  error {rep['error_rate']:.4f}  peak RSS {o['rss']} MiB")
+    print(f"    classify-tui build: {o['wall']:6.1f} s  error {rep['error_rate']:.4f} "
+          f"(with TTA {rep.get('error_rate_tta')})  peak RSS {o['rss']} MiB")
+    print(f"      review kinds: {rep.get('counts', {}).get('review', {}).get('kinds')}")
     sec = rep["seconds"]
     print("      stages: " + ", ".join(f"{k} {v:.1f}" for k, v in sec.items())
           + f"; review/train = {sec.get('review', 0) / max(sec.get('train', 1e-9), 1e-9):.2f}")
