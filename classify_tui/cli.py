@@ -11,6 +11,7 @@ from pathlib import Path
 
 from .core.errors import Cancelled, UserError
 from .core.report import Report
+from .core.stage_results import DownloadResult, ReviewResult, VerifyResult
 from .core.stages import STAGES
 
 RECIPE_OPTIONS = ("per_label", "arch", "weights", "size", "epochs", "device", "min_side", "folds", "repeats", "lr",
@@ -60,13 +61,11 @@ def _stages_done(ws) -> set[str]:
 
 def _print_summary(root: Path, report: Report, stale: bool = False) -> None:
     print(f"workspace: {root}")
-    counts = report.counts
-    if "verify" in counts:
-        v = counts["verify"]
-        print(f"images: {v.get('kept_total', 0)} kept ({json.dumps(v.get('per_label', {}))})")
-    dl = counts.get("download")
-    if dl:
-        print(f"download: {dl.get('downloaded', 0)} fetched, {dl.get('failed', 0)} failed")
+    verify, download = report.result(VerifyResult), report.result(DownloadResult)
+    if verify:
+        print(f"images: {verify.kept_total} kept ({json.dumps(verify.per_label)})")
+    if download:
+        print(f"download: {download.downloaded} fetched, {download.failed} failed")
     if report.error_rate is not None:
         print(f"error_rate: {report.error_rate:.4f} on {report.n_valid} validation images "
               f"({report.arch}, {report.device})"
@@ -75,7 +74,7 @@ def _print_summary(root: Path, report: Report, stale: bool = False) -> None:
     if report.most_confused:
         top = ", ".join(f"{a}->{b} x{n}" for a, b, n in report.most_confused[:3])
         print(f"most confused: {top}")
-    if (root / "review.csv").exists() and "review" in counts:
+    if (root / "review.csv").exists() and report.result(ReviewResult):
         kinds = report.review_kinds
         found = ", ".join(f"{n} {k}" for k, n in kinds.items() if n and k != "ok") or "no issues found"
         print(f"review queue: {root / 'review.csv'} ({found})")

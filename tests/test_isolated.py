@@ -8,6 +8,7 @@ import pytest
 from classify_tui.core.errors import Cancelled, UserError
 from classify_tui.core.events import StageCounts
 from classify_tui.core.isolated import build_in_process
+from classify_tui.core.stage_results import TrainResult, VerifyResult
 from classify_tui.core.workspace import Recipe
 
 
@@ -15,7 +16,10 @@ def test_events_and_report_come_back(tmp_path):
     events = []
     report = build_in_process(tmp_path / "w", asdict(Recipe(labels=["0", "1"], source="digits")), events.append,
                               threading.Event(), stop_after="verify", exports_dir=tmp_path / "exports")
-    assert report.counts["verify"]["per_label"] == {"0": 178, "1": 182}
+    assert report.counts["verify"]["per_label"] == {"0": 178, "1": 182}  # report.json's plain form
+    verify = report.result(VerifyResult)  # and the typed one every reader uses
+    assert verify.kept_total == 360 and verify.kept == 360 and verify.per_label == {"0": 178, "1": 182}
+    assert report.result(TrainResult) is None  # stopped after verify
     assert {e.stage for e in events} == {"search", "download", "verify"}
     ends = [e for e in events if e.kind == "end"]  # typed payloads survive the trip between processes
     assert len(ends) == 3 and all(isinstance(e.data, StageCounts) for e in ends)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
-from typing import Any
 
 from . import failpoints
 from .errors import UserError
 from .events import OnEvent
 from .report import Report
+from .stage_results import ExportResult
 from .train_stage import model_dir
 from .workspace import Recipe, Workspace, atomic_write_text
 
@@ -42,7 +42,7 @@ def load_snippet(export_dir: Path) -> str:
     return SNIPPET.format(path=Path(export_dir).as_posix())
 
 
-def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: Report) -> dict[str, Any]:
+def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEvent, report: Report) -> ExportResult:
     src = model_dir(ws)
     if not (src / "model.safetensors").exists():
         raise UserError(f"{ws.name} has no trained model yet; run build without --stop-after first")
@@ -61,17 +61,17 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
     failpoints.point("export")
     atomic_write_text(dest / "README.md", card)
     report.export_dir = dest.as_posix()
-    return {"export_dir": dest.as_posix(), "num_classes": cfg.get("num_classes")}
+    return ExportResult(export_dir=dest.as_posix(), num_classes=cfg.get("num_classes"))
 
 
 def export_workspace(ws: Workspace, exports_dir: Path, on_event: OnEvent) -> Path:
     """Export outside a build (the TUI's Export screen), journalled like the build's stage."""
     report = ws.load_report()
-    counts = run_export(ws, ws.load_recipe(), exports_dir, on_event, report)
-    report.counts["export"] = counts
-    ws.journal("stage_done", stage="export", counts=counts)
+    result = run_export(ws, ws.load_recipe(), exports_dir, on_event, report)
+    report.counts["export"] = result.to_dict()
+    ws.journal("stage_done", stage="export", counts=result.to_dict())
     ws.save_report(report)
-    return Path(counts["export_dir"])
+    return Path(result.export_dir)
 
 
 def record_training(export_dir: Path, recipe: Recipe) -> None:

@@ -18,6 +18,15 @@ from .errors import Cancelled, UserError
 from .events import Event, OnEvent, StageCounts, ignore
 from .report import Report
 from .sources import Candidate, defaults_for, iter_candidates, split_source
+from .stage_results import (
+    DownloadResult,
+    ExportResult,
+    ReviewResult,
+    SearchResult,
+    StageResult,
+    TrainResult,
+    VerifyResult,
+)
 from .stages import DATA_STAGES, STAGES
 from .verify import verify_rows
 from .workspace import CANDIDATE, DOWNLOADED, FAILED, KEPT, REJECTED, Recipe, Row, Workspace
@@ -213,49 +222,49 @@ class BuildContext:
     trained: Any = None  # train -> review, within one run (train_stage.TrainedModel)
 
 
-def _search_stage(ctx: BuildContext) -> dict[str, Any]:
+def _search_stage(ctx: BuildContext) -> SearchResult:
     new = run_search(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts, ctx.seen)
-    return {"new_candidates": new, "candidates": len(ctx.rows)}
+    return SearchResult(new_candidates=new, candidates=len(ctx.rows))
 
 
-def _download_stage(ctx: BuildContext) -> dict[str, Any]:
-    return run_download(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts, ctx.seen)
+def _download_stage(ctx: BuildContext) -> DownloadResult:
+    return DownloadResult(**run_download(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts, ctx.seen))
 
 
-def _verify_stage(ctx: BuildContext) -> dict[str, Any]:
-    counts: dict[str, Any] = dict(run_verify(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts))
-    counts["kept_total"] = sum(1 for r in ctx.rows.values() if r.status == KEPT)
-    per_label = {lb: 0 for lb in ctx.recipe.labels}
+def _verify_stage(ctx: BuildContext) -> VerifyResult:
+    result = VerifyResult(**run_verify(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts))
+    result.kept_total = sum(1 for r in ctx.rows.values() if r.status == KEPT)
+    result.per_label = {lb: 0 for lb in ctx.recipe.labels}
     for r in ctx.rows.values():
-        if r.status == KEPT and r.label in per_label:
-            per_label[r.label] += 1
-    counts["per_label"] = per_label
-    empty = [lb for lb, n in per_label.items() if n == 0]
+        if r.status == KEPT and r.label in result.per_label:
+            result.per_label[r.label] += 1
+    empty = [lb for lb, n in result.per_label.items() if n == 0]
     if empty and ctx.last >= stage_index("train"):
         raise UserError(f"no usable images for label(s) {', '.join(empty)}; see manifest.csv reasons")
-    return counts
+    return result
 
 
-def _train_stage(ctx: BuildContext) -> dict[str, Any]:
+def _train_stage(ctx: BuildContext) -> TrainResult:
     from .train_stage import run_train
 
-    counts, ctx.trained = run_train(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report)
-    return counts
+    result, ctx.trained = run_train(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report)
+    return result
 
 
-def _review_stage(ctx: BuildContext) -> dict[str, Any]:
+def _review_stage(ctx: BuildContext) -> ReviewResult:
     from .review import run_review
 
-    return run_review(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report, ctx.trained)
+    return ReviewResult(**run_review(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report,
+                                     ctx.trained))
 
 
-def _export_stage(ctx: BuildContext) -> dict[str, Any]:
+def _export_stage(ctx: BuildContext) -> ExportResult:
     from .export import run_export
 
     return run_export(ctx.ws, ctx.recipe, ctx.opts.exports_dir, ctx.on_event, ctx.report)
 
 
-STAGE_RUNNERS: dict[str, Callable[[BuildContext], dict[str, Any]]] = {
+STAGE_RUNNERS: dict[str, Callable[[BuildContext], StageResult]] = {
     "search": _search_stage, "download": _download_stage, "verify": _verify_stage,
     "train": _train_stage, "review": _review_stage, "export": _export_stage,
 }
@@ -297,7 +306,7 @@ def _build(ws: Workspace, recipe: Recipe, on_event: OnEvent, opts: BuildOptions)
             raise Cancelled()
         t0 = time.monotonic()
         on_event(Event(stage, "start", f"{stage}..."))
-        counts = STAGE_RUNNERS[stage](ctx)
+        counts = STAGE_RUNNERS[stage](ctx).to_dict()
         report.counts[stage] = counts
         report.seconds[stage] = round(time.monotonic() - t0, 2)
         ws.journal("stage_done", stage=stage, counts=counts)

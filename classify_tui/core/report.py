@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, TypeVar
 
+from .stage_results import ReviewResult, StageResult
+
+R = TypeVar("R", bound=StageResult)
 
 @dataclass
 class TrainingRound:
@@ -67,11 +70,17 @@ class Report:
     def trained(self) -> bool:
         return bool(self.confusion_matrix)
 
+    def result(self, kind: type[R]) -> R | None:
+        """What a stage did, typed (core/stage_results.py); None if it has not run."""
+        data = self.counts.get(kind.STAGE)
+        return kind.from_dict(data) if isinstance(data, dict) else None
+
     @property
     def review_kinds(self) -> dict[str, int]:
         if self.review is not None and self.review.kinds:
             return dict(self.review.kinds)
-        return dict(self.counts.get("review", {}).get("kinds") or {})
+        review = self.result(ReviewResult)
+        return dict(review.kinds) if review else {}
 
     def misclassified_in(self, actual: str, predicted: str) -> set[str]:
         """The validation images behind one confusion-matrix cell."""

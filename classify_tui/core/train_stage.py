@@ -14,6 +14,7 @@ from .metrics import confusion, most_confused
 from .modelio import save_model
 from .prepared import ImageRef, PreparedCache, PrepareStats
 from .report import Report, TrainingRound
+from .stage_results import TrainResult
 from .train import DEFAULT_LR, TrainConfig, predict_probs, train_classifier
 from .workspace import KEPT, Recipe, Row, Workspace
 
@@ -80,7 +81,7 @@ def _changes_since_last_round(ws: Workspace, report: Report) -> dict[str, int]:
 
 
 def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
-              cancel: threading.Event, report: Report) -> tuple[dict[str, Any], TrainedModel]:
+              cancel: threading.Event, report: Report) -> tuple[TrainResult, TrainedModel]:
     """Train the main model, measure it on the validation split, save it; fills ``report``."""
     items = kept_items(ws, recipe, rows)
     paths, prepared = model_inputs(ws, recipe, items, on_event, cancel)
@@ -117,9 +118,9 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
         epochs=out.epochs, seconds=round(out.seconds, 2), changes_since_previous=_changes_since_last_round(ws, report),
         error_change=round(err - previous, 4) if previous is not None else None,
     ))
-    counts = {"images": len(items), "train": len(train_idx), "valid": len(valid_idx), "error_rate": round(err, 4),
-              "images_per_s": round(out.images_per_s, 1), "full_size_decodes": prepared.made}
-    return counts, trained
+    result = TrainResult(images=len(items), train=len(train_idx), valid=len(valid_idx), error_rate=round(err, 4),
+                         images_per_s=round(out.images_per_s, 1), full_size_decodes=prepared.made)
+    return result, trained
 
 
 def _tta_error(out: Any, vpaths: list[Path], y: list[int], recipe: Recipe, on_event: OnEvent,

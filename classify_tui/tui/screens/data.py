@@ -13,6 +13,7 @@ from textual.widgets import DataTable, ProgressBar, Static, TabbedContent, TabPa
 
 from ...core.events import StageCounts
 from ...core.review_rows import OK, ReviewRow, read_review
+from ...core.stage_results import VerifyResult
 from ...core.summary import COUNT_COLUMNS, DupPair, duplicate_pairs, problem_rows, status_counts
 from ...core.workspace import KEPT, Row
 from ..messages import BuildFinished, CoreEvent
@@ -108,9 +109,9 @@ class DataScreen(BuildScreen):
             self.notify(message.error, severity="warning")
             self.query_one("#status", Static).update(f"stopped: {message.error}")
         else:
-            v = message.report.counts.get("verify", {}) if message.report else {}
+            verify = message.report.result(VerifyResult) if message.report else None
             self.query_one("#status", Static).update(
-                f"data ready: {v.get('kept_total', 0)} images kept. Press t to train.")
+                f"data ready: {verify.kept_total if verify else 0} images kept. Press t to train.")
 
     def show_cancelling(self) -> None:
         self.query_one("#status", Static).update("cancelling...")

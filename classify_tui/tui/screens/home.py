@@ -11,6 +11,7 @@ from textual.widgets import DataTable, Static
 
 from ...core.report import Report
 from ...core.rerun import stages_done
+from ...core.stage_results import VerifyResult
 from ...core.workspace import Workspace, list_workspaces
 from ..widgets.footer import AppFooter
 
@@ -61,7 +62,8 @@ class HomeScreen(Screen):
         for ws in list_workspaces(self.app.datasets):
             rep = ws.load_report()
             labels = rep.labels or ws.load_recipe().labels
-            kept = rep.counts.get("verify", {}).get("kept_total", "-")
+            verify = rep.result(VerifyResult)
+            kept = verify.kept_total if verify else "-"
             err = rep.error_rate
             when = time.strftime("%b %d %H:%M", time.localtime(ws.recipe_path.stat().st_mtime))
             table.add_row(ws.name, ",".join(labels)[:24], str(kept), f"{err:.3f}" if err is not None else "-",
