@@ -81,6 +81,24 @@ def test_queue_kinds_suggestions_and_order():
     assert all(r.basis == review.BASIS_TRAIN for r in rows if r.split == "train")
 
 
+def test_a_label_only_training_doubts_is_not_sent_to_a_lower_rated_label():
+    """Training margins can make a row suspect while the held-out head still favours its label:
+    it is queued as a label issue, but 'relabel → X' to a class rated lower would be wrong."""
+    feats, y = clusters(30, seed=1)
+    n = len(y)
+    valid_idx = list(range(0, n, 5))
+    probs = np.full((n, 3), 0.02)
+    probs[np.arange(n), y] = 0.96
+    margins = np.where(np.arange(n)[:, None] % 5 == 0, np.nan, 3.0) * np.ones((n, 2))
+    margins[6] = -12.0  # its label lost badly in every epoch
+    sig = review.fast_signals(y, 3, valid_idx, probs, feats, margins, feats)
+    items = items_for(y)
+    row = {r.path: r for r in review.build_queue(items, LABELS, valid_idx, sig)}[items[6].path]
+    assert row.predicted == row.label and row.p_label > 0.5  # the head still favours the label
+    assert row.kind == "label" and row.priority >= 0.5 and row.suggestion == "keep"
+    assert row.reasons.startswith(f"hard to learn as '{row.label}'")
+
+
 def test_review_csv_round_trip(tmp_path):
     rows = [ReviewRow("images/a/1.png", "s", "a", "b", 0.1, 0.9, 2.3, "train", "looks like 'b'", "label",
                       "relabel:b", 0.9, "head")]

@@ -214,9 +214,16 @@ def build_queue(items: list[Row], labels: list[str], valid_idx: list[int], sig: 
             for k in q_kinds[i]:
                 issues.append((2, 0.5 + 0.4 * quality_severity(sig.quality[i], k), QUALITY, QUALITY_REASONS[k],
                                DELETE))
-        if wrong >= 0.5:
+        if wrong >= 0.5 and pi != li:
             issues.append((3, wrong, LABEL, f"looks like {labels[alt]!r} ({float(p[alt]):.0%}), "
                                             f"not {row.label!r} ({float(p[li]):.0%})", f"relabel:{labels[alt]}"))
+        elif wrong >= 0.5:
+            # The suspicion comes from training (its label kept losing) while the shown, held-out
+            # probabilities still favour the label: no other label is a better guess, so suggest
+            # none rather than a relabel to a class the model rates lower.
+            issues.append((3, wrong, LABEL, f"hard to learn as {row.label!r}: its label kept losing during "
+                                            f"training; held out it is {row.label!r} {float(p[li]):.0%}, "
+                                            f"{labels[alt]!r} {float(p[alt]):.0%}", KEEP))
         for f in flags:
             what, _, other = f.partition(":")
             if what == "near duplicate (other label)":

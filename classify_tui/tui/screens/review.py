@@ -191,7 +191,9 @@ class ReviewScreen(Screen):
     def _caption(self, r: ReviewRow) -> str:
         """Three short lines in words: what it is, how sure and what to do, and the mark."""
         label = f"[b]{r.label}[/b]"
-        if r.kind == LABEL or (r.kind == OK and r.disagrees):
+        if r.kind == LABEL and not r.disagrees:  # suspected from training, no better label
+            first, second = f"{label} · hard to learn", f"{pct(r.p_label)} sure · check it"
+        elif r.kind == LABEL or (r.kind == OK and r.disagrees):
             first = f"{label} → looks like [b]{r.predicted}[/b]"
             second = f"{pct(r.p_predicted)} · {r.suggestion_text if r.kind == LABEL else 'keep'}"
         elif r.kind == OUTLIER:
