@@ -223,7 +223,7 @@ class ReviewScreen(Screen):
         pred = (f"predicted [b]{row.predicted}[/b] {pct(row.p_predicted)}"
                 + (f", {row.label} {pct(row.p_label)}" if row.disagrees else ""))
         matrix = f" · the matrix's main model said {self.cell_filter[1]}" if self.cell_filter else ""
-        what = KIND_TEXT.get(row.kind, row.kind)
+        what = "label suspect" if row.kind == LABEL and not row.disagrees else KIND_TEXT.get(row.kind, row.kind)
         why = f": {row.reasons}" if row.reasons else ""
         # most important first: at 80 columns the ends of both lines are cut
         return (f"[b]{index + 1} / {len(self.shown)}[/b]  labelled [b]{row.label}[/b] · {pred} "
