@@ -3,7 +3,8 @@ import path as every download: a manifest row, the file in ``incoming/``, verify
 
 Order, so that a crash anywhere leaves nothing half done:
 
-1. the bytes land in ``incoming/<id>`` complete (written to ``.part``, then renamed);
+1. the bytes land in ``incoming/<id>`` complete, as a download's do (``download.materialise_local``:
+   written to ``.part``, then renamed);
 2. the manifest gets the row as ``downloaded``: from here on, the next build's verify would
    finish the import just as it finishes an interrupted download;
 3. the journal records ``add_image`` (fsynced), which marks training stale: the pipeline's
@@ -15,13 +16,14 @@ Order, so that a crash anywhere leaves nothing half done:
 
 from __future__ import annotations
 
-import os
 import uuid
 from pathlib import Path
 
+from .download import materialise_local
 from .errors import UserError
 from .events import ignore
 from .lock import mutating
+from .sources import Candidate
 from .workspace import DOWNLOADED, KEPT, Row, Workspace
 
 JOURNAL_OP = "add_image"
@@ -48,12 +50,9 @@ def add_image(ws: Workspace, image: bytes | Path, label: str, source: str = "dra
         rows = ws.load_manifest()
         src = f"{source}:{uuid.uuid4().hex[:12]}"
         row = Row(id=Row.make_id(label, src), source=src, label=label, status=DOWNLOADED, query=source)
-        part = ws.incoming / f"{row.id}.part"
-        with open(part, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(part, ws.incoming / row.id)
+        fetched = materialise_local(Candidate(label, src, source, data=data, guard=False), ws.incoming / row.id)
+        if not fetched.ok:
+            raise UserError(f"not added: {fetched.reason}")
         rows[row.id] = row
         ws.save_manifest(rows)
         ws.journal(JOURNAL_OP, stage="train", row=row.id, label=label, source=src)

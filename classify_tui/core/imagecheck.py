@@ -39,12 +39,20 @@ def _dct_matrix(n: int):
     return m * np.sqrt(2 / n)
 
 
-def phash(img) -> str:
-    """64-bit perceptual hash (DCT of a 32x32 grey thumbnail) as 16 hex digits."""
+def grey32(img):
+    """The 32x32 grey thumbnail (float64) that the perceptual hash and the near-duplicate check
+    (verify.thumbnail_vector) both look at."""
     import numpy as np
     from PIL import Image
 
-    grey = np.asarray(img.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float64)
+    return np.asarray(img.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float64)
+
+
+def phash(img) -> str:
+    """64-bit perceptual hash (DCT of a 32x32 grey thumbnail) as 16 hex digits."""
+    import numpy as np
+
+    grey = grey32(img)
     d = _dct_matrix(32)
     coeffs = (d @ grey @ d.T)[:8, :8].flatten()
     bits = coeffs > np.median(coeffs[1:])

@@ -156,8 +156,6 @@ def _candidates_for(recipe: Recipe, rows: list[Row], on_event: OnEvent,
 def run_download(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent, opts: BuildOptions,
                  seen: dict[str, Candidate] | None = None) -> dict[str, int]:
     todo = [r for r in rows.values() if r.status == CANDIDATE]
-    for part in ws.incoming.glob("*.part"):  # a killed run's half-written downloads: our own scratch
-        part.unlink()
     # A crash after the rename but before the manifest save left the file: adopt it.
     for r in todo:
         if (ws.incoming / r.id).exists():
@@ -254,8 +252,7 @@ def _train_stage(ctx: BuildContext) -> TrainResult:
 def _review_stage(ctx: BuildContext) -> ReviewResult:
     from .review import run_review
 
-    return ReviewResult(**run_review(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report,
-                                     ctx.trained))
+    return run_review(ctx.ws, ctx.recipe, ctx.rows, ctx.on_event, ctx.opts.cancel, ctx.report, ctx.trained)
 
 
 def _export_stage(ctx: BuildContext) -> ExportResult:

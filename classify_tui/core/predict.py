@@ -46,14 +46,20 @@ def predict_paths(lm: LoadedModel, paths: list[Path | Any]) -> list[Prediction]:
             with Image.open(p) as im:
                 x = lm.transform(im.convert("RGB"))[None]
         except (OSError, UnidentifiedImageError, ValueError) as exc:
-            out.append(Prediction(name, error=f"cannot read image: {exc.__class__.__name__}: {exc}"[:200]))
+            out.append(_unreadable(name, exc))
             continue
         with torch.inference_mode():
-            probs = lm.model(x).softmax(-1)[0].tolist()
-        best = max(range(len(probs)), key=probs.__getitem__)
-        out.append(Prediction(name, lm.labels[best], round(probs[best], 6),
-                              {lab: round(v, 6) for lab, v in zip(lm.labels, probs)}))
+            out.append(_prediction(name, lm.labels, lm.model(x).softmax(-1)[0].tolist()))
     return out
+
+
+def _unreadable(name: str, exc: Exception) -> Prediction:
+    return Prediction(name, error=f"cannot read image: {exc.__class__.__name__}: {exc}"[:200])
+
+
+def _prediction(name: str, labels: list[str], probs: list[float]) -> Prediction:
+    best = max(range(len(probs)), key=probs.__getitem__)
+    return Prediction(name, labels[best], round(probs[best], 6), {lab: round(v, 6) for lab, v in zip(labels, probs)})
 
 
 # --- runtimes (torch or onnxruntime) and test-time augmentation -------------------------------
@@ -158,10 +164,8 @@ def predict_images(runner: Runner, paths: list[Path], tta: bool = False) -> list
             with Image.open(p) as im:
                 views = squished_views(im.convert("RGB"), runner.size, runner.flip, tta, runner.interpolation)
         except (OSError, UnidentifiedImageError, ValueError) as exc:
-            out.append(Prediction(str(p), error=f"cannot read image: {exc.__class__.__name__}: {exc}"[:200]))
+            out.append(_unreadable(str(p), exc))
             continue
         probs = combine(runner.run(normalize(views, runner.mean, runner.std))[None])[0].tolist()
-        best = max(range(len(probs)), key=probs.__getitem__)
-        out.append(Prediction(str(p), runner.labels[best], round(probs[best], 6),
-                              {lab: round(v, 6) for lab, v in zip(runner.labels, probs)}))
+        out.append(_prediction(str(p), runner.labels, probs))
     return out

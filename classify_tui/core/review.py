@@ -53,6 +53,7 @@ from .review_rows import (
     write_review,
 )
 from .scoring import area_under_margin, cross_val_linear_probs, knn_distance, robust_z
+from .stage_results import ReviewResult
 from .train_stage import TrainedModel, train_config
 from .workspace import Recipe, Row, Workspace
 
@@ -269,7 +270,7 @@ def quality_stats(ws: Workspace, items: list[Row], workers: int = 2) -> list[Qua
 
 
 def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnEvent,
-               cancel: threading.Event, report: Report, trained: TrainedModel | None = None) -> dict[str, Any]:
+               cancel: threading.Event, report: Report, trained: TrainedModel | None = None) -> ReviewResult:
     """Score every kept image and write review.csv; ``trained`` is this build's model, if it trained one."""
     import os
 
@@ -320,4 +321,4 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
                 "distance in the pretrained backbone's embeddings"),
         suspects=suspects, rows=len(ranked), kinds=kinds, infer_seconds=round(inf.seconds + pre.seconds, 2),
     )
-    return {"rows": len(ranked), "suspects": suspects, "kinds": kinds}
+    return ReviewResult(rows=len(ranked), suspects=suspects, kinds=kinds)

@@ -6,6 +6,7 @@ import math
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,7 @@ from .backbone import DataConfig, create_backbone
 from .device import DeviceChoice, choose_device, prepare_device
 from .errors import Cancelled
 from .events import BatchDone, EpochDone, Event, OnEvent, TrainingStarted
-from .imageload import SquishedImages, batched_arrays
+from .imageload import SquishedImages, batched_arrays, load_squished
 
 DEFAULT_LR = 1e-2  # measured on digits at 64 px, 3 epochs: 2e-3 -> 0.26 error, 1e-2 -> 0.064
 LR_MULT = 3  # body gets lr/3: on digits 64 px, 3 epochs, lr_mult 10 -> 0.064 error, 3 -> 0.036
@@ -327,12 +328,20 @@ class Inference:
     seconds: float = 0.0
 
 
+def infer_batch_size(device_type: str, size: int) -> int:
+    """Images per inference pass: 16 on CPU from 128 px (as auto_batch_size halves training's), else 64."""
+    return 16 if device_type == "cpu" and size >= 128 else 64
+
+
 def infer(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, device: str, batch_size: int = 0,
-          cancel: threading.Event | None = None, features: bool = False, workers: int = 2) -> Inference:
+          cancel: threading.Event | None = None, features: bool = False, workers: int = 2,
+          load: Callable[[Path | str, int], Any] = load_squished, views: int = 1) -> Inference:
     """Softmax probabilities (and optionally embeddings) with exactly the export's preprocessing.
 
     Images are decoded by ``workers`` threads two batches ahead of the model; the model runs
-    channels_last (2x faster on CPU) and in mixed precision on CUDA.
+    channels_last (2x faster on CPU) and in mixed precision on CUDA. A ``load`` that returns
+    ``views`` arrays per image (test-time augmentation, core/tta.py) gives ``views`` rows of
+    probabilities per image, in order.
     """
     import numpy as np
     import torch
@@ -340,7 +349,7 @@ def infer(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, device
     t0 = time.monotonic()
     dev = torch.device(device)
     cuda = dev.type == "cuda"
-    batch_size = batch_size or (16 if dev.type == "cpu" and size >= 128 else 64)  # as auto_batch_size
+    batch_size = batch_size or max(1, infer_batch_size(dev.type, size) // views)  # images (x views) per pass
     mean = torch.tensor(data_cfg.mean, device=dev).view(1, 3, 1, 1)
     std = torch.tensor(data_cfg.std, device=dev).view(1, 3, 1, 1)
     model = model.to(dev).eval()
@@ -349,9 +358,10 @@ def infer(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, device
     probs, feats = [], []
     try:
         with torch.inference_mode(), torch.autocast("cuda", enabled=cuda):
-            for arr in batched_arrays(paths, size, batch_size, workers):
+            for arr in batched_arrays(paths, size, batch_size, workers, load=load):
                 if cancel is not None and cancel.is_set():
                     raise Cancelled()
+                arr = arr.reshape(-1, size, size, 3)  # (images x views, H, W, 3)
                 x = torch.from_numpy(arr).to(dev, non_blocking=True).permute(0, 3, 1, 2).float().div_(255)
                 x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
                 if features:

@@ -22,8 +22,6 @@ from pathlib import Path
 from typing import Any
 
 from .backbone import DataConfig
-from .errors import Cancelled
-from .imageload import batched_arrays
 
 CROP = 0.9  # side of a cropped view, as a fraction of the image's side
 BETA = 0.25  # fastai's learn.tta default: weight of the plain view against the augmented mean
@@ -103,38 +101,18 @@ def tta_probs(model: Any, paths: list[Path], size: int, data_cfg: DataConfig, de
               cancel: threading.Event | None = None, batch_size: int = 0, workers: int = 2):
     """(N, C) float32 test-time-augmented softmax probabilities, in the order of ``paths``.
 
-    The same preprocessing as ``train.infer`` (and so the export): squish to ``size`` with
-    bilinear resampling, ``data_cfg``'s mean/std; channels_last, mixed precision on CUDA.
-    ``flip`` is False for sources whose training never flipped (digits, MNIST).
+    ``train.infer`` over every view (the same preprocessing as the export: squish to ``size``
+    with bilinear resampling, ``data_cfg``'s mean/std; channels_last, mixed precision on CUDA),
+    combined per image. ``batch_size`` counts images x views per pass. ``flip`` is False for
+    sources whose training never flipped (digits, MNIST).
     """
     import numpy as np
-    import torch
+
+    from .train import infer
 
     v = n_views(flip)
-    dev = torch.device(device)
-    cuda = dev.type == "cuda"
-    per_batch = batch_size or (16 if dev.type == "cpu" and size >= 128 else 64)  # images x views per pass
-    images_per_batch = max(1, per_batch // v)
-    mean = torch.tensor(data_cfg.mean, device=dev).view(1, 3, 1, 1)
-    std = torch.tensor(data_cfg.std, device=dev).view(1, 3, 1, 1)
-    model = model.to(dev).eval()
-    if dev.type != "mps":
-        model = model.to(memory_format=torch.channels_last)
-    out = []
-    load = partial(load_views, flip=flip)
-    try:
-        with torch.inference_mode(), torch.autocast("cuda", enabled=cuda):
-            for arr in batched_arrays(paths, size, images_per_batch, workers, load=load):
-                if cancel is not None and cancel.is_set():
-                    raise Cancelled()
-                b = arr.shape[0]
-                x = torch.from_numpy(arr.reshape(b * v, size, size, 3)).to(dev, non_blocking=True)
-                x = x.permute(0, 3, 1, 2).float().div_(255)
-                x = ((x - mean) / std).contiguous(memory_format=torch.channels_last)
-                p = torch.softmax(model(x).float(), dim=1).cpu().numpy()
-                out.append(combine(p.reshape(b, v, -1)))
-    finally:
-        model.to(memory_format=torch.contiguous_format)
-    if not out:
+    probs = infer(model, paths, size, data_cfg, device, max(1, batch_size // v) if batch_size else 0, cancel,
+                  workers=workers, load=partial(load_views, flip=flip), views=v).probs
+    if not len(probs):
         return np.zeros((0, 0), dtype=np.float32)
-    return np.concatenate(out).astype(np.float32)
+    return combine(probs.reshape(len(paths), v, -1)).astype(np.float32)

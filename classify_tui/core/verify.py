@@ -10,7 +10,7 @@ from pathlib import Path
 from . import failpoints
 from .errors import Cancelled
 from .events import Event, OnEvent, StageCounts
-from .imagecheck import CheckResult, check_image
+from .imagecheck import CheckResult, check_image, grey32
 from .prepared import PreparedCache
 from .workspace import DOWNLOADED, DUPLICATE, KEPT, REJECTED, Row, Workspace
 
@@ -139,7 +139,7 @@ def verify_rows(
         failpoints.point("verify")
         if (i + 1) % 50 == 0 or i + 1 == total:
             on_event(Event("verify", "progress", "", i + 1, total, StageCounts(dict(counts))))
-    flag_near_duplicates(list(rows.values()), root=ws.root)
+    flag_near_duplicates(list(rows.values()), ws.root)
     return counts
 
 
@@ -175,7 +175,7 @@ def thumbnail_vector(path: Path):
         with Image.open(path) as im:
             if im.format == "JPEG":
                 im.draft("L", (64, 64))
-            grey = np.asarray(im.convert("L").resize((32, 32), Image.BILINEAR), dtype=np.float64)
+            grey = grey32(im)
     except (OSError, ValueError):
         return None
     grey -= grey.mean()
@@ -183,10 +183,10 @@ def thumbnail_vector(path: Path):
     return grey / norm if norm > 0 else grey
 
 
-def flag_near_duplicates(rows: list[Row], max_bits: int = NEAR_DUP_BITS, root: Path | None = None,
+def flag_near_duplicates(rows: list[Row], root: Path, max_bits: int = NEAR_DUP_BITS,
                          min_corr: float = NEAR_DUP_CORR) -> int:
-    """Flag kept rows whose perceptual hashes are close and, given the workspace ``root``, whose
-    thumbnails confirm it (NEAR_DUP_CORR). Returns the number of flagged pairs."""
+    """Flag kept rows (files under the workspace ``root``) whose perceptual hashes are close and
+    whose thumbnails confirm it (NEAR_DUP_CORR). Returns the number of flagged pairs."""
     kept = [r for r in rows if r.status == KEPT and r.phash]
     for r in kept:
         r.flags = ";".join(f for f in r.flags.split(";") if f and not f.startswith("near duplicate"))
@@ -195,12 +195,10 @@ def flag_near_duplicates(rows: list[Row], max_bits: int = NEAR_DUP_BITS, root: P
 
     def thumb(i: int):
         if i not in thumbs:
-            thumbs[i] = thumbnail_vector(root / kept[i].path) if root is not None else None
+            thumbs[i] = thumbnail_vector(root / kept[i].path)
         return thumbs[i]
 
     def confirmed(a: int, b: int) -> bool:
-        if root is None:
-            return True
         ta, tb = thumb(a), thumb(b)
         return ta is not None and tb is not None and float((ta * tb).sum()) >= min_corr
 
