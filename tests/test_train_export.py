@@ -100,6 +100,8 @@ def test_export_loads_with_plain_timm_and_matches_predict(built, capsys):
     pc = cfg["pretrained_cfg"]
     assert pc["input_size"] == [3, 48, 48] and pc["crop_mode"] == "squash" and pc["crop_pct"] == 1.0
     assert pc["mean"] == [0.5, 0.5, 0.5]
+    # the build's own export says how training saw images (predict --tta must not mirror digits)
+    assert cfg["classify_tui"] == {"flip": False, "shuffle_channels": True, "source": "digits"}
     m = timm.create_model(f"local-dir:{exp}", pretrained=True).eval()
     t = timm.data.create_transform(**timm.data.resolve_data_config({}, model=m))
     imgs = sorted((built / "datasets" / "digits" / "images" / "7").iterdir())[:5]

@@ -48,11 +48,12 @@ def run_export(ws: Workspace, recipe: Recipe, exports_dir: Path, on_event: OnEve
         raise UserError(f"{ws.name} has no trained model yet; run build without --stop-after first")
     dest = exports_dir / ws.name
     dest.mkdir(parents=True, exist_ok=True)
-    for name in ("model.safetensors", "config.json"):
-        tmp = dest / f".{name}.tmp"
-        shutil.copyfile(src / name, tmp)
-        tmp.replace(dest / name)
-    cfg = json.loads((dest / "config.json").read_text())
+    tmp = dest / ".model.safetensors.tmp"
+    shutil.copyfile(src / "model.safetensors", tmp)
+    tmp.replace(dest / "model.safetensors")
+    cfg = json.loads((src / "config.json").read_text())
+    cfg["classify_tui"] = training_meta(recipe)
+    atomic_write_text(dest / "config.json", json.dumps(cfg, indent=2) + "\n")
     card = CARD.format(
         name=ws.name, arch=recipe.arch, size=recipe.size, labels=", ".join(recipe.labels),
         n_images=report.n_train + report.n_valid, n_train=report.n_train, n_valid=report.n_valid,
@@ -74,21 +75,17 @@ def export_workspace(ws: Workspace, exports_dir: Path, on_event: OnEvent) -> Pat
     return Path(result.export_dir)
 
 
-def record_training(export_dir: Path, recipe: Recipe) -> None:
-    """Note in config.json what prediction needs to know about training beyond pretrained_cfg:
-    whether it flipped images (test-time augmentation mirrors only then) and the source."""
-    path = Path(export_dir) / "config.json"
-    cfg = json.loads(path.read_text())
-    cfg["classify_tui"] = {"flip": bool(recipe.flip), "shuffle_channels": bool(recipe.shuffle_channels),
-                           "source": recipe.source.split(":", 1)[0]}  # no local paths
-    atomic_write_text(path, json.dumps(cfg, indent=2) + "\n")
+def training_meta(recipe: Recipe) -> dict[str, object]:
+    """What prediction needs to know about training beyond pretrained_cfg, kept in config.json
+    under ``classify_tui``: whether it flipped images (test-time augmentation mirrors only then),
+    shuffled channels, and the source kind (no local paths)."""
+    return {"flip": bool(recipe.flip), "shuffle_channels": bool(recipe.shuffle_channels),
+            "source": recipe.source.split(":", 1)[0]}
 
 
 def export_more(ws: Workspace, exports_dir: Path, on_event: OnEvent, onnx: bool = False) -> Path:
-    """``classify-tui export NAME [--onnx]`` and the Export screen: the export, what prediction
-    needs to know about training, and optionally model.onnx."""
+    """``classify-tui export NAME [--onnx]`` and the Export screen: the export and optionally model.onnx."""
     dest = export_workspace(ws, exports_dir, on_event)
-    record_training(dest, ws.load_recipe())
     if onnx:
         from .onnx_export import export_onnx
 

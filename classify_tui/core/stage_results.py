@@ -77,6 +77,3 @@ class ExportResult(StageResult):
     export_dir: str = ""
     num_classes: int | None = None
 
-
-RESULTS: dict[str, type[StageResult]] = {c.STAGE: c for c in (
-    SearchResult, DownloadResult, VerifyResult, TrainResult, ReviewResult, ExportResult)}
