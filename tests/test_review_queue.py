@@ -99,6 +99,33 @@ def test_a_label_only_training_doubts_is_not_sent_to_a_lower_rated_label():
     assert row.reasons.startswith(f"hard to learn as '{row.label}'")
 
 
+def test_a_validation_images_score_outvotes_the_main_models_own_slip():
+    """A validation image is ranked by the main model's test-time-augmented view averaged with the
+    cross-validated head: one confident slip of the plain view no longer outranks a real flip."""
+    feats, y = clusters(30, seed=2)
+    n = len(y)
+    noisy = y.copy()
+    noisy[10] = 1  # a real flip in the validation split: a cat labelled dog
+    valid_idx = list(range(0, n, 5))
+    probs = np.full((n, 3), 0.02)
+    probs[np.arange(n), y] = 0.96
+    probs[15] = [0.02, 0.02, 0.96]  # clean cat, the plain view's confident mistake
+    tta = probs[valid_idx].copy()
+    tta[valid_idx.index(15)] = [0.6, 0.05, 0.35]  # its augmented views mostly see the cat
+    margins = np.where(np.arange(n)[:, None] % 5 == 0, np.nan, 3.0) * np.ones((n, 2))
+    items = items_for(noisy)
+    sig = review.fast_signals(noisy, 3, valid_idx, probs, feats, margins, feats, valid_tta_probs=tta)
+    rows = {r.path: r for r in review.build_queue(items, LABELS, valid_idx, sig)}
+    flip, slip = rows[items[10].path], rows[items[15].path]
+    assert flip.kind == "label" and flip.suggestion == "relabel:cat" and flip.basis == review.BASIS_VALID
+    assert slip.kind == "ok" and slip.priority < 0.5 < flip.priority
+    assert slip.predicted == "fox"  # the shown prediction is still the confusion matrix's
+    # with the plain view in place of the augmented ones the slip is a label suspect
+    alone = review.fast_signals(noisy, 3, valid_idx, probs, feats, margins, feats, valid_tta_probs=probs[valid_idx])
+    assert {r.path: r for r in review.build_queue(items, LABELS, valid_idx, alone)}[items[15].path].kind == "label"
+    assert alone.label_margin[15] < sig.label_margin[15]
+
+
 def test_review_csv_round_trip(tmp_path):
     rows = [ReviewRow("images/a/1.png", "s", "a", "b", 0.1, 0.9, 2.3, "train", "looks like 'b'", "label",
                       "relabel:b", 0.9, "head")]

@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from classify_tui.cli import main
+from classify_tui.core import review
 
 pytestmark = pytest.mark.slow
 
@@ -66,7 +67,7 @@ def test_report_and_review(built):
             assert r["suggestion"] == "keep" and r["reasons"].startswith("hard to learn")
     assert report["counts"]["review"]["kinds"] == {k: sum(r["kind"] == k for r in rows)
                                                    for k in ("label", "outlier", "duplicate", "quality", "ok")}
-    assert all(r["basis"] == "main model (never trained on it)" for r in rows if r["split"] == "valid")
+    assert all(r["basis"] == review.BASIS_VALID for r in rows if r["split"] == "valid")
 
 
 def test_error_rate_tta_is_the_tta_error_of_the_saved_model(built):

@@ -227,3 +227,24 @@ async def test_train_screen_reports_a_failed_build_without_crashing(tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert type(app.screen).__name__ == "HomeScreen"
+
+
+async def test_palette_screenshot_without_a_downloads_folder_lands_in_the_working_folder(tmp_path, monkeypatch):
+    """Over SSH there is often no ~/Downloads: Textual's screenshot then failed; it now saves here."""
+    import asyncio
+
+    import platformdirs
+
+    monkeypatch.setattr(platformdirs, "user_downloads_path", lambda: tmp_path / "no-such-downloads")
+    monkeypatch.chdir(tmp_path)
+    app = app_for(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        app.action_screenshot()
+        for _ in range(100):  # the driver writes in a thread
+            if list(tmp_path.glob("*.svg")):
+                break
+            await asyncio.sleep(0.05)
+    shots = list(tmp_path.glob("*.svg"))
+    assert len(shots) == 1
+    assert shots[0].read_text().startswith('<svg xml:space="preserve" ')  # our export_screenshot made it

@@ -3,13 +3,15 @@
 Default (``--review fast``): everything comes from the one training run the build already did,
 plus one inference pass over the kept images with the trained model.
 
-- Label issues. A validation image is scored by the main model, which never trained on it (the
-  same prediction the confusion matrix counts). A training image is scored by two things that
-  did not simply memorise its label: a softmax head fitted on the fine-tuned embeddings with
-  5-fold cross-validation (the head never saw that image's label), and the image's area under
+- Label issues. Every image gets the margin of its label under a softmax head fitted on the
+  fine-tuned embeddings with 5-fold cross-validation (the head never saw that image's label).
+  It is averaged with a second opinion that also never saw the label: for a validation image,
+  the main model with test-time augmentation (the train stage already computed it for the TTA
+  error; the main model never trained on these images); for a training image, its area under
   the margin (Pleiss et al. 2020: its label's logit margin averaged over the training epochs,
-  low for labels the network only learns late, as flipped ones are). The two margins are
-  averaged. On the label-noise bench this beat in-sample loss and matched or beat
+  low for labels the network only learns late, as flipped ones are). Two opinions whose
+  mistakes differ outvote either one's: on the label-noise bench the main model alone put its
+  own confident errors above real flips. This beat in-sample loss and matched or beat
   2 x 3-fold cross-validation, for one training instead of seven.
 - Off-topic images (outliers): mean cosine distance to the 10 nearest kept images (cleanlab's
   OutOfDistribution score) in the *pretrained* backbone's embedding space, one more inference
@@ -65,7 +67,8 @@ KNN = 10
 # photo bench planted images z >= 11.9, its clean photos <= 2.6; plain digits <= 5.6, tinted <= 4.8.
 OUTLIER_Z = 8.0
 
-BASIS_VALID = "main model (never trained on it)"
+# what the shown prediction comes from; then what else the rank uses
+BASIS_VALID = "main model (never trained on it); ranked with its TTA views + 5-fold head"
 BASIS_TRAIN = "5-fold linear head on embeddings + training margins"
 BASIS_THOROUGH = "cross-validation models that never trained on it"
 
@@ -153,12 +156,14 @@ def _pca(feats, dims: int):
 
 
 def fast_signals(y, n_classes: int, valid_idx: list[int], probs, feats, margins, pretrained_feats,
-                 seed: int = 0) -> Signals:
+                 seed: int = 0, valid_tta_probs=None) -> Signals:
     """Label and outlier evidence from one trained model (see the module docstring).
 
     ``probs``/``feats``: the trained model on every image (eval mode); ``margins``: (n, epochs)
     training margins, NaN for images it did not train on; ``pretrained_feats``: the backbone
-    before fine-tuning on every image.
+    before fine-tuning on every image; ``valid_tta_probs``: (len(valid_idx), C) the trained
+    model with test-time augmentation on the validation images, in ``valid_idx`` order (the
+    plain ``probs`` stand in without it).
     """
     import numpy as np
 
@@ -170,8 +175,11 @@ def fast_signals(y, n_classes: int, valid_idx: list[int], probs, feats, margins,
                                   folds=min(HEAD_FOLDS, max(2, n // 2)), seed=seed)
     aum = area_under_margin(margins) if margins is not None else np.full(n, np.nan)
     head_margin = _margin(head, y)
-    train_margin = np.where(np.isfinite(aum), (head_margin + np.nan_to_num(aum)) / 2, head_margin)
-    label_margin = np.where(is_valid, _margin(probs, y), train_margin)
+    model_view = np.asarray(probs, dtype=np.float64).copy()
+    if valid_tta_probs is not None and len(valid_idx):
+        model_view[list(valid_idx)] = valid_tta_probs
+    second = np.where(is_valid, _margin(model_view, y), aum)  # the opinion that is not the head's
+    label_margin = np.where(np.isfinite(second), (head_margin + np.nan_to_num(second)) / 2, head_margin)
     shown = np.where(is_valid[:, None], probs, head)
     outlier = robust_z(knn_distance(pretrained_feats, KNN)) if n > KNN + 1 else np.zeros(n)
     return Signals(shown.astype(np.float32), label_margin.astype(np.float32), outlier.astype(np.float32))
@@ -219,12 +227,14 @@ def build_queue(items: list[Row], labels: list[str], valid_idx: list[int], sig: 
             issues.append((3, wrong, LABEL, f"looks like {labels[alt]!r} ({float(p[alt]):.0%}), "
                                             f"not {row.label!r} ({float(p[li]):.0%})", f"relabel:{labels[alt]}"))
         elif wrong >= 0.5:
-            # The suspicion comes from training (its label kept losing) while the shown, held-out
+            # The suspicion comes from the second opinion (a training image's label kept losing;
+            # a validation image's augmented views or the head lean elsewhere) while the shown
             # probabilities still favour the label: no other label is a better guess, so suggest
             # none rather than a relabel to a class the model rates lower.
-            issues.append((3, wrong, LABEL, f"hard to learn as {row.label!r}: its label kept losing during "
-                                            f"training; held out it is {row.label!r} {float(p[li]):.0%}, "
-                                            f"{labels[alt]!r} {float(p[alt]):.0%}", KEEP))
+            why = ("its label kept losing during training; held out" if i not in valid_set else
+                   "its augmented views or the embedding head lean elsewhere; the main model rates")
+            issues.append((3, wrong, LABEL, f"hard to learn as {row.label!r}: {why} it {row.label!r} "
+                                            f"{float(p[li]):.0%}, {labels[alt]!r} {float(p[alt]):.0%}", KEEP))
         for f in flags:
             what, _, other = f.partition(":")
             if what == "near duplicate (other label)":
@@ -300,8 +310,15 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
     pre = infer(base, paths, recipe.size, data_cfg, device, cancel=cancel, features=True)
     on_event(Event("review", "progress", "compared every image with the pretrained backbone", len(items),
                    len(items)))
+    if trained is not None and trained.valid_tta_probs is not None:
+        valid_tta = trained.valid_tta_probs
+    else:  # resumed: the train stage's test-time-augmented validation probabilities, again
+        from .tta import tta_probs
+
+        valid_tta = tta_probs(model, [paths[i] for i in valid_idx], recipe.size, data_cfg, device, recipe.flip,
+                              cancel=cancel) if valid_idx else None
     sig = fast_signals(y, len(recipe.labels), valid_idx, inf.probs, inf.features, margins, pre.features,
-                       seed=recipe.seed)
+                       seed=recipe.seed, valid_tta_probs=valid_tta)
     basis = BASIS_TRAIN
     if recipe.review == "thorough":
         oof = out_of_fold_probs(ws, recipe, items, valid_idx, inf.probs[valid_idx], on_event, cancel, paths)
@@ -316,9 +333,9 @@ def run_review(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: On
         mode=recipe.review,
         method=("thorough: " + f"{max(1, recipe.repeats)} x {max(2, recipe.folds)}-fold cross-validation "
                 "over all images; valid also by the main model") if recipe.review == "thorough" else
-               ("fast: valid images by the main model; training images by a 5-fold linear head on the "
-                "fine-tuned embeddings averaged with their area under the margin; outliers by kNN "
-                "distance in the pretrained backbone's embeddings"),
+               ("fast: every image by a 5-fold linear head on the fine-tuned embeddings, averaged with "
+                "the main model with test-time augmentation (valid images) or the area under the margin "
+                "(training images); outliers by kNN distance in the pretrained backbone's embeddings"),
         suspects=suspects, rows=len(ranked), kinds=kinds, infer_seconds=round(inf.seconds + pre.seconds, 2),
     )
     return ReviewResult(rows=len(ranked), suspects=suspects, kinds=kinds)

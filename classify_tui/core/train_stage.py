@@ -68,6 +68,7 @@ class TrainedModel:
     valid_idx: list[int]
     valid_probs: Any  # (n_valid, C) main model on the validation split
     margins: Any  # (n, epochs) training margins, NaN for validation images
+    valid_tta_probs: Any = None  # (n_valid, C) the same with test-time augmentation, None if not computed
 
 
 def _changes_since_last_round(ws: Workspace, report: Report) -> dict[str, int]:
@@ -94,11 +95,11 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
     y = [recipe.labels.index(targets[i]) for i in valid_idx]
     pred = probs.argmax(1).tolist()
     err = sum(int(a != b) for a, b in zip(pred, y)) / max(len(y), 1)
-    err_tta = _tta_error(out, vpaths, y, recipe, on_event, cancel)
+    err_tta, tta = _tta_error(out, vpaths, y, recipe, on_event, cancel)
     cm = confusion(y, pred, len(recipe.labels))
     save_model(out.model, model_dir(ws), recipe.arch, recipe.labels, recipe.size, out.data_cfg)
     save_dynamics(ws, items, out.margins)
-    trained = TrainedModel(out.model, out.data_cfg, out.device.name, items, paths, valid_idx, probs, out.margins)
+    trained = TrainedModel(out.model, out.data_cfg, out.device.name, items, paths, valid_idx, probs, out.margins, tta)
     report.labels, report.error_rate = list(recipe.labels), round(err, 4)
     report.error_rate_tta = round(err_tta, 4) if err_tta is not None else None
     report.n_train, report.n_valid = len(train_idx), len(valid_idx)
@@ -124,20 +125,21 @@ def run_train(ws: Workspace, recipe: Recipe, rows: dict[str, Row], on_event: OnE
 
 
 def _tta_error(out: Any, vpaths: list[Path], y: list[int], recipe: Recipe, on_event: OnEvent,
-               cancel: threading.Event) -> float | None:
+               cancel: threading.Event) -> tuple[float | None, Any]:
     """Validation error with test-time augmentation (core/tta.py: the plain view lerped with
-    crops, and flips where training flipped), what ``predict --tta`` would score; costs 4-6
-    inference passes over the validation split, a few seconds against the training's minutes."""
+    crops, and flips where training flipped), what ``predict --tta`` would score, and those
+    probabilities (the review scores validation images with them); costs 4-6 inference passes
+    over the validation split, a few seconds against the training's minutes."""
     from .tta import n_views, tta_probs
 
     if not vpaths:
-        return None
+        return None, None
     t0 = time.monotonic()
     probs = tta_probs(out.model, vpaths, recipe.size, out.data_cfg, out.device.name, recipe.flip, cancel=cancel)
     err = sum(int(a != b) for a, b in zip(probs.argmax(1).tolist(), y)) / len(y)
     on_event(Event("train", "info", f"error with test-time augmentation ({n_views(recipe.flip)} views): {err:.4f} "
                    f"({time.monotonic() - t0:.1f} s)"))
-    return err
+    return err, probs
 
 
 def model_dir(ws: Workspace) -> Path:

@@ -40,6 +40,17 @@ class ClassifyApp(App):
         svg = super().export_screenshot(title=title, simplify=simplify)
         return svg.replace("<svg ", '<svg xml:space="preserve" ', 1)
 
+    def deliver_screenshot(self, filename: str | None = None, path: str | None = None,
+                           time_format: str | None = None) -> str | None:
+        """Textual saves to the Downloads folder, which a GPU box reached over SSH rarely has (the
+        palette's "Screenshot" then only said "Failed"): without one, save where the app started."""
+        if path is None:
+            from platformdirs import user_downloads_path
+
+            downloads = user_downloads_path()
+            path = str(downloads if downloads.is_dir() else Path.cwd())
+        return super().deliver_screenshot(filename, path, time_format)
+
     async def action_quit(self) -> None:
         """Quit, and stop any training thread at its next batch instead of leaving it running."""
         for ev in self.cancel_events:
