@@ -83,7 +83,8 @@ def test_queue_kinds_suggestions_and_order():
 
 def test_a_label_only_training_doubts_is_not_sent_to_a_lower_rated_label():
     """Training margins can make a row suspect while the held-out head still favours its label:
-    it is queued as a label issue, but 'relabel → X' to a class rated lower would be wrong."""
+    it keeps its rank with the doubt as its reason, but it does not look like another label, so
+    it is no label issue, and 'relabel → X' to a class rated lower would be wrong."""
     feats, y = clusters(30, seed=1)
     n = len(y)
     valid_idx = list(range(0, n, 5))
@@ -95,8 +96,9 @@ def test_a_label_only_training_doubts_is_not_sent_to_a_lower_rated_label():
     items = items_for(y)
     row = {r.path: r for r in review.build_queue(items, LABELS, valid_idx, sig)}[items[6].path]
     assert row.predicted == row.label and row.p_label > 0.5  # the head still favours the label
-    assert row.kind == "label" and row.priority >= 0.5 and row.suggestion == "keep"
-    assert row.reasons.startswith(f"hard to learn as '{row.label}'")
+    assert row.kind == "ok" and row.priority >= 0.5 and row.suggestion == "keep"
+    assert row.reasons.startswith(f"hard to learn as '{row.label}'") and row.hard_to_learn
+    assert row.path in [r.path for r in review.build_queue(items, LABELS, valid_idx, sig)[:1]]  # ranked first
 
 
 def test_a_validation_images_score_outvotes_the_main_models_own_slip():

@@ -60,11 +60,11 @@ def test_report_and_review(built):
     assert priorities == sorted(priorities, reverse=True)  # every row in order, most urgent first
     assert {r["kind"] for r in rows} <= {"label", "outlier", "duplicate", "quality", "ok"}
     assert all(r["suggestion"] in ("keep", "delete") or r["suggestion"].startswith("relabel:") for r in rows)
-    for r in rows:  # a label row suggests the label it looks like; the shown prediction says so
-        if r["kind"] == "label" and r["predicted"] != r["label"]:
-            assert r["suggestion"] == f"relabel:{r['predicted']}"
-        elif r["kind"] == "label":  # suspect from training alone: no lower-rated label is suggested
-            assert r["suggestion"] == "keep" and r["reasons"].startswith("hard to learn")
+    for r in rows:  # a label row looks like another label and suggests it; the shown prediction says so
+        if r["kind"] == "label":
+            assert r["predicted"] != r["label"] and r["suggestion"] == f"relabel:{r['predicted']}"
+        if r["reasons"].startswith("hard to learn"):  # doubted from training alone: kept, never relabelled
+            assert r["kind"] == "ok" and r["suggestion"] == "keep" and r["predicted"] == r["label"]
     assert report["counts"]["review"]["kinds"] == {k: sum(r["kind"] == k for r in rows)
                                                    for k in ("label", "outlier", "duplicate", "quality", "ok")}
     assert all(r["basis"] == review.BASIS_VALID for r in rows if r["split"] == "valid")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from conftest import png_bytes
 from test_tui import make_ws
 from test_tui_screens import app_for, svg_text
@@ -349,15 +350,16 @@ async def test_new_form_over_an_existing_workspace_says_what_it_redoes(tmp_path)
         await pilot.press("q")  # stops the fetch
 
 
-async def test_a_hard_to_learn_suspect_says_so_and_suggests_nothing(tmp_path):
-    """A label suspect whose held-out prediction is still its own label reads 'hard to learn',
-    not '3 → looks like 3', and y keeps it rather than relabelling."""
+@pytest.mark.parametrize("kind", ["ok", "label"])  # "label": a queue written before 2026-12-01
+async def test_a_hard_to_learn_suspect_says_so_and_suggests_nothing(tmp_path, kind):
+    """A doubted row whose held-out prediction is still its own label reads 'hard to learn',
+    not '3 → looks like 3' nor 'no issue', and y keeps it rather than relabelling."""
     from classify_tui.core.review_rows import ReviewRow, read_review, write_review
 
     ws = make_ws(tmp_path)
     rows = read_review(ws.review_path)
     rows.insert(0, ReviewRow(path="images/cat/im2.png", source="s2", label="cat", predicted="cat", p_label=0.38,
-                             p_predicted=0.38, loss=0.97, split="train", kind="label", suggestion="keep",
+                             p_predicted=0.38, loss=0.97, split="train", kind=kind, suggestion="keep",
                              reasons="hard to learn as 'cat': its label kept losing during training", priority=0.99))
     rows = [r for i, r in enumerate(rows) if i == 0 or r.path != "images/cat/im2.png"]
     write_review(ws.review_path, rows)
@@ -366,6 +368,6 @@ async def test_a_hard_to_learn_suspect_says_so_and_suggests_nothing(tmp_path):
         review = await open_review_all(pilot, app)
         caption = str(review.query_one("#gallery").tiles[0].query_one(".tile-cap").render())
         assert "cat · hard to learn" in caption and "38% sure · check it" in caption and "looks like" not in caption
-        assert "label suspect: hard to learn" in str(review.query_one("#details").render())
+        assert "label doubt: hard to learn" in str(review.query_one("#details").render())
         await pilot.press("y")
         assert review.marks["images/cat/im2.png"].action == "keep"

@@ -58,6 +58,11 @@ class ReviewRow:
     def disagrees(self) -> bool:
         return self.predicted != self.label
 
+    @property
+    def hard_to_learn(self) -> bool:
+        """Doubted by training margins or TTA while its held-out prediction is its own label."""
+        return not self.disagrees and self.reasons.startswith("hard to learn")
+
 
 REVIEW_FIELDS = [f.name for f in fields(ReviewRow)]
 _FLOATS = {"p_label", "p_predicted", "loss", "priority"}

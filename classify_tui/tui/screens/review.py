@@ -191,7 +191,7 @@ class ReviewScreen(Screen):
     def _caption(self, r: ReviewRow) -> str:
         """Three short lines in words: what it is, how sure and what to do, and the mark."""
         label = f"[b]{r.label}[/b]"
-        if r.kind == LABEL and not r.disagrees:  # suspected from training, no better label
+        if r.hard_to_learn:  # doubted from training or TTA, no better label (kind ok; label in old queues)
             first, second = f"{label} · hard to learn", f"{pct(r.p_label)} sure · check it"
         elif r.kind == LABEL or (r.kind == OK and r.disagrees):
             first = f"{label} → looks like [b]{r.predicted}[/b]"
@@ -223,7 +223,7 @@ class ReviewScreen(Screen):
         pred = (f"predicted [b]{row.predicted}[/b] {pct(row.p_predicted)}"
                 + (f", {row.label} {pct(row.p_label)}" if row.disagrees else ""))
         matrix = f" · the matrix's main model said {self.cell_filter[1]}" if self.cell_filter else ""
-        what = "label suspect" if row.kind == LABEL and not row.disagrees else KIND_TEXT.get(row.kind, row.kind)
+        what = "label doubt" if row.hard_to_learn else KIND_TEXT.get(row.kind, row.kind)
         why = f": {row.reasons}" if row.reasons else ""
         # most important first: at 80 columns the ends of both lines are cut
         return (f"[b]{index + 1} / {len(self.shown)}[/b]  labelled [b]{row.label}[/b] · {pred} "
