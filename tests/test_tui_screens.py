@@ -56,6 +56,14 @@ async def test_data_screen_counts_rejects_thumbnails_pairs(tmp_path):
         await pilot.pause()
         gallery = screen.query_one("#thumbs-gallery")
         assert len(gallery.items) == 3 and gallery.items[0].label == "cat"
+        captions = {r.path: screen._caption(r) for r in gallery.items}  # Review's kinds, in its words
+        assert "review: label" in captions["images/cat/im0.png"]
+        assert "review: duplicate" in captions["images/cat/im2.png"]
+        queued = screen.queue["images/cat/im2.png"]
+        queued.kind, queued.reasons = "ok", "hard to learn as 'cat': its label kept losing during training"
+        assert "review: hard to learn" in screen._caption(gallery.items[2])
+        queued.reasons = ""
+        assert "review" not in screen._caption(gallery.items[2])
         assert all(t.query_one(".tile-img").image is not None for t in gallery.tiles[:3])  # lazily loaded
         await pilot.press("l")  # next label
         assert gallery.items[0].label == "dog"

@@ -150,8 +150,9 @@ class DataScreen(BuildScreen):
         flags = item.flags
         why = "near duplicate" if "near duplicate" in flags else ("cross-label dup" if "cross-label" in flags else "")
         queued = self.queue.get(item.path)
-        if queued is not None and queued.kind != OK:  # what Review says about it, in the same words
-            why = f"review: {KIND_SHORT.get(queued.kind, queued.kind)}" + (f" · {why}" if why else "")
+        if queued is not None and (queued.kind != OK or queued.hard_to_learn):  # Review's words for it
+            said = "hard to learn" if queued.hard_to_learn else KIND_SHORT.get(queued.kind, queued.kind)
+            why = f"review: {said}" + (f" · {why}" if why else "")
         return f"[b]{item.label}[/b]\n{item.width}×{item.height} px\n[dim]{why}[/]"
 
     def show_label(self, keep_cursor: bool = True) -> None:
