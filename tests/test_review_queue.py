@@ -6,7 +6,7 @@ from PIL import Image, ImageFilter
 from classify_tui.core import review
 from classify_tui.core.quality import QualityStats, measure, quality_issues
 from classify_tui.core.review_rows import ReviewRow, read_review, write_review
-from classify_tui.core.scoring import cross_val_linear_probs, knn_distance
+from classify_tui.core.scoring import area_under_margin, cross_val_linear_probs, knn_distance
 from classify_tui.core.workspace import KEPT, Row
 
 LABELS = ["cat", "dog", "fox"]
@@ -18,6 +18,16 @@ def clusters(n_per: int, seed: int = 0, dim: int = 32):
     centres = rng.normal(0, 1, (3, dim)) * 4
     y = np.repeat(np.arange(3), n_per)
     return centres[y] + rng.normal(0, 1, (len(y), dim)), y
+
+
+def test_area_under_the_margin_weighs_later_epochs_more_and_skips_unseen_ones():
+    """A label the network learnt once past its first epoch (lost early, won late) scores above
+    one it won early and then lost; epochs an image was not trained in do not count."""
+    nan = np.nan
+    margins = np.array([[-3.0, 3.0], [3.0, -3.0], [nan, 2.0], [nan, nan]])
+    aum = area_under_margin(margins)
+    assert aum[0] == 1.0 and aum[1] == -1.0  # (1 * m1 + 2 * m2) / 3; a plain mean would tie them at 0
+    assert aum[2] == 2.0 and np.isnan(aum[3])
 
 
 def test_cross_val_head_never_sees_the_label_it_scores():
