@@ -9,7 +9,7 @@ plus one inference pass over the kept images with the trained model.
   the main model with test-time augmentation (the train stage already computed it for the TTA
   error; the main model never trained on these images); for a training image, its area under
   the margin (Pleiss et al. 2020: its label's logit margin averaged over the training epochs,
-  low for labels the network only learns late, as flipped ones are). Two opinions whose
+  later ones weighing more; low for labels the network only learns late, as flipped ones are). Two opinions whose
   mistakes differ outvote either one's: on the label-noise bench the main model alone put its
   own confident errors above real flips. This beat in-sample loss and matched or beat
   2 x 3-fold cross-validation, for one training instead of seven.
