@@ -45,6 +45,7 @@ from .report import Report, ReviewSummary
 from .review_rows import (
     DELETE,
     DUPLICATE,
+    HARD_TO_LEARN,
     KEEP,
     LABEL,
     OK,
@@ -233,10 +234,10 @@ def build_queue(items: list[Row], labels: list[str], valid_idx: list[int], sig: 
             # probabilities still favour the label. It does not look like another label, so it
             # is no label issue: an ok row, ranked where its score puts it, with the doubt as its
             # reason. On the label-noise bench 11 of 56 such rows were flips (20%), against
-            # 93% of the rows that look like another label.
+            # 83-94% of the rows that look like another label.
             why = ("its label kept losing during training; held out" if i not in valid_set else
                    "its augmented views or the embedding head lean elsewhere; the main model rates")
-            doubt = (f"hard to learn as {row.label!r}: {why} it {row.label!r} {float(p[li]):.0%}, "
+            doubt = (f"{HARD_TO_LEARN} as {row.label!r}: {why} it {row.label!r} {float(p[li]):.0%}, "
                      f"{labels[alt]!r} {float(p[alt]):.0%}")
         for f in flags:
             what, _, other = f.partition(":")
@@ -250,7 +251,8 @@ def build_queue(items: list[Row], labels: list[str], valid_idx: list[int], sig: 
             first = min(issues, key=lambda t: t[0])
             kind, suggestion = first[2], first[4]
             priority = max(max(t[1] for t in issues), wrong)
-            reasons = "; ".join([t[3] for t in sorted(issues, key=lambda t: (t[0], -t[1]))] + [doubt] * bool(doubt))
+            said = [t[3] for t in sorted(issues, key=lambda t: (t[0], -t[1]))]
+            reasons = "; ".join(said + [doubt] if doubt else said)
         else:
             priority, kind, suggestion = wrong, OK, KEEP
             reasons = doubt or (f"low confidence ({float(p[li]):.0%})" if float(p[li]) < 0.5 else "")

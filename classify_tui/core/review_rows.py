@@ -24,6 +24,8 @@ KIND_TEXT = {
     OK: "no issue found",
 }
 DELETE, KEEP = "delete", "keep"
+# how the reason of a row that only the second opinion doubts begins (review.build_queue writes it)
+HARD_TO_LEARN = "hard to learn"
 
 
 @dataclass
@@ -61,7 +63,7 @@ class ReviewRow:
     @property
     def hard_to_learn(self) -> bool:
         """Doubted by training margins or TTA while its held-out prediction is its own label."""
-        return not self.disagrees and self.reasons.startswith("hard to learn")
+        return not self.disagrees and self.reasons.startswith(HARD_TO_LEARN)
 
 
 REVIEW_FIELDS = [f.name for f in fields(ReviewRow)]
